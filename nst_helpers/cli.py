@@ -1,0 +1,54 @@
+"""The ``nst`` command: one entry point whose subcommands live in ``nst_helpers.commands``.
+
+Each subcommand module provides ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int`` (the exit status). Modules are imported only when their
+subcommand runs, so ``nst --help`` is fast. Errors a user can fix are printed as one
+line on stderr with a non-zero exit, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "stylize": "Stylise a photo with a style image.",
+    "fetch": "Download the ImageNet VGG19 weights or the optional paintings (hash-checked).",
+    "release": "Make the student notebooks from the solution notebooks.",
+    "grade": "Auto-grade student notebooks into a gradebook and feedback.",
+    "validate": "Check a notebook before submitting (--invert: the release must fail).",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nst", description="Neural Style Transfer course tools."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, summary in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=summary, description=summary)
+        subparser.set_defaults(command=name)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in COMMANDS:
+        parser.parse_args(argv)  # prints help or the error for an unknown command
+        parser.print_help(sys.stderr)
+        return 2
+    module = importlib.import_module(f"nst_helpers.commands.{argv[0]}")
+    subparser = argparse.ArgumentParser(prog=f"nst {argv[0]}", description=COMMANDS[argv[0]])
+    module.add_arguments(subparser)
+    args = subparser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("nst: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""VGG19 features for style transfer: weights, preprocessing, and a layer-by-name extractor.
+
+``load_vgg19(weights)`` builds Keras' VGG19 without its classifier and loads:
+
+* ``"imagenet"``: the real ImageNet weights, found in this order: ``NST_VGG19_WEIGHTS``
+  (a path), ``data/pretrained-model/``, then Keras' cache and standard download (with
+  Keras' published hash). Offline with none of these, ``WeightsNotFoundError`` says
+  the three ways to provide them. There is no silent fallback.
+* a path to an ``.h5`` file of the published no-top layout (as the classic course ships).
+* ``"random"``: an explicit, seeded OFFLINE STAND-IN with random weights drawn with NumPy's
+  legacy ``RandomState`` (identical on every TensorFlow version). It runs everything,
+  but its pictures are not ImageNet-quality style transfer; it is labelled wherever used.
+* ``None``: whatever ``NST_VGG19_WEIGHTS`` says (a path or ``random``), else ``"imagenet"``.
+
+``make_feature_extractor(layer_names, ...)`` returns a callable that takes [0, 1] RGB
+images and returns activations by layer name, computing only up to the deepest layer
+asked for, with VGG's own preprocessing inside. Not for the costs: see ``costs``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from nst_helpers.devices import enable_gpu_memory_growth
+
+WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + WEIGHTS_FILE_NAME
+)
+#: The hash Keras publishes for the no-top file (md5, as ``keras.applications.VGG19`` checks it).
+WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
+WEIGHTS_ENV = "NST_VGG19_WEIGHTS"
+STAND_IN = "random"
+STAND_IN_LABEL = "OFFLINE STAND-IN: randomly initialised VGG19 (seed {seed}), not ImageNet"
+
+#: VGG19's ImageNet channel means, in BGR order (Caffe preprocessing).
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+
+VGG19_CONV_LAYERS = [
+    f"block{block}_conv{index}"
+    for block, count in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
+    for index in range(1, count + 1)
+]
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """The ImageNet VGG19 weights are not on this machine and could not be downloaded."""
+
+
+class WeightsFileError(ValueError):
+    """A weights file exists but is not a readable VGG19 no-top HDF5 file."""
+
+
+def project_data_dir() -> Path:
+    """The project's ``data/`` folder (``NST_DATA_DIR`` overrides it)."""
+    override = os.environ.get("NST_DATA_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloaded models: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return Path(keras_home) / "models"
+
+
+def how_to_get_weights() -> str:
+    """The three ways to provide the ImageNet weights, plus the offline stand-in."""
+    local = project_data_dir() / "pretrained-model" / WEIGHTS_FILE_NAME
+    return (
+        "The ImageNet VGG19 weights (80 MB) are not on this machine and could not be "
+        "downloaded. Provide them in one of three ways:\n"
+        f"  1. run `nst fetch weights` (or let Keras download them) where there is internet: "
+        f"they go to {keras_cache_dir() / WEIGHTS_FILE_NAME};\n"
+        f"  2. copy {WEIGHTS_FILE_NAME} (from {WEIGHTS_URL}) to {local};\n"
+        f"  3. set {WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE_NAME}, or pass weights='/path/to/file.h5'.\n"
+        f"To run offline without them, choose the stand-in on purpose: weights='random' or "
+        f"{WEIGHTS_ENV}=random (random features: the code runs, the art is not ImageNet quality)."
+    )
+
+
+def resolve_weights(weights="imagenet", download: bool = True):
+    """Turn a ``weights`` argument into ``STAND_IN`` or the Path of an existing .h5 file.
+
+    Raises:
+        WeightsNotFoundError: "imagenet" asked for and not found nor downloadable.
+        FileNotFoundError: an explicit path (or ``NST_VGG19_WEIGHTS``) that does not exist.
+    """
+    if weights is None:
+        weights = os.environ.get(WEIGHTS_ENV) or "imagenet"
+    if isinstance(weights, str) and weights == STAND_IN:
+        return STAND_IN
+    if isinstance(weights, (str, os.PathLike)) and str(weights) != "imagenet":
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"VGG19 weights file {path} does not exist.\n" + how_to_get_weights())
+        return path
+    if weights != "imagenet":
+        raise ValueError(f"weights must be 'imagenet', 'random' or a path, got {weights!r}.")
+    from_env = os.environ.get(WEIGHTS_ENV)
+    if from_env and from_env != STAND_IN:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{WEIGHTS_ENV} is set to {path}, which does not exist.\n" + how_to_get_weights()
+            )
+        return path
+    local = project_data_dir() / "pretrained-model" / WEIGHTS_FILE_NAME
+    if local.is_file():
+        return local
+    cached = keras_cache_dir() / WEIGHTS_FILE_NAME
+    if cached.is_file() or download:
+        import keras
+
+        try:
+            return Path(
+                keras.utils.get_file(
+                    WEIGHTS_FILE_NAME, WEIGHTS_URL, cache_subdir="models", file_hash=WEIGHTS_MD5
+                )
+            )
+        except Exception as error:  # network errors, hash mismatch, permissions
+            raise WeightsNotFoundError(f"{how_to_get_weights()}\n(Download said: {error})") from None
+    raise WeightsNotFoundError(how_to_get_weights())
+
+
+def _stand_in_weights(model, seed: int) -> None:
+    """Fill every convolution with He-normal kernels from NumPy's legacy RandomState."""
+    random_state = np.random.RandomState(seed)
+    for layer_name in VGG19_CONV_LAYERS:
+        layer = model.get_layer(layer_name)
+        kernel, bias = layer.get_weights()
+        fan_in = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
+        kernel = random_state.normal(0.0, np.sqrt(2.0 / fan_in), kernel.shape)
+        layer.set_weights([kernel.astype(np.float32), np.zeros_like(bias)])
+
+
+def load_vgg19(weights="imagenet", seed: int = 0, download: bool = True):
+    """Build Keras' VGG19 without its classifier and load ``weights``.
+
+    Args:
+        weights: "imagenet", a path to a no-top .h5 file, "random" (the seeded offline
+            stand-in), or None (``NST_VGG19_WEIGHTS`` if set, else "imagenet").
+        seed: the seed of the stand-in's weights (ignored for real weights).
+        download: whether "imagenet" may download into Keras' cache.
+
+    Returns:
+        A frozen ``keras.Model`` taking VGG-preprocessed images of any size. Its
+        attribute ``weights_label`` says where the weights came from.
+    """
+    import keras
+
+    enable_gpu_memory_growth()
+    source = resolve_weights(weights, download=download)
+    model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    model.trainable = False
+    if source == STAND_IN:
+        _stand_in_weights(model, seed)
+        label = STAND_IN_LABEL.format(seed=seed)
+        warnings.warn(f"Using the {label}. Results are not representative.", stacklevel=2)
+    else:
+        _load_h5(model, source)
+        label = f"ImageNet VGG19 weights from {source}"
+    model.weights_label = label
+    model.is_stand_in = source == STAND_IN
+    return model
+
+
+def _load_h5(model, path: Path) -> None:
+    if path.suffix.lower() not in (".h5", ".hdf5"):
+        raise WeightsFileError(
+            f"{path}: VGG19 weights must be an HDF5 file ending in .h5 ({WEIGHTS_FILE_NAME})."
+        )
+    try:
+        model.load_weights(str(path))
+    except ValueError as error:
+        hint = ""
+        if "Layer count mismatch" in str(error):
+            hint = " It may be the full VGG19 with its classifier: use the '_notop' file."
+        raise WeightsFileError(
+            f"{path}: not VGG19 no-top weights ({error}).{hint} Expected {WEIGHTS_FILE_NAME}."
+        ) from None
+    except OSError as error:
+        raise WeightsFileError(
+            f"{path}: cannot read this HDF5 file ({error}); it may be corrupt or incomplete. "
+            "Download it again (`nst fetch weights`)."
+        ) from None
+
+
+def preprocess(images) -> tf.Tensor:
+    """VGG19's Caffe preprocessing of [0, 1] RGB images: 0-255, BGR, ImageNet mean removed."""
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    bgr = images[..., ::-1] * 255.0
+    return bgr - tf.constant(IMAGENET_MEAN_BGR, dtype=tf.float32)
+
+
+class FeatureExtractor:
+    """Maps [0, 1] RGB images of shape (1, H, W, 3) to ``{layer_name: activation}``.
+
+    Only the layers up to the deepest one requested are computed. ``weights_label``
+    says whether the weights are ImageNet's or the offline stand-in.
+    """
+
+    def __init__(self, vgg, layer_names):
+        names = list(dict.fromkeys(layer_names))
+        if not names:
+            raise ValueError("layer_names is empty: ask for at least one VGG19 layer.")
+        known = {layer.name for layer in vgg.layers}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown VGG19 layer(s) {unknown}; choose from {VGG19_CONV_LAYERS} "
+                "(or a blockN_pool layer)."
+            )
+        import keras
+
+        outputs = [vgg.get_layer(name).output for name in names]
+        self.model = keras.Model(vgg.input, outputs, name="vgg19_features")
+        self.model.trainable = False
+        self.layer_names = names
+        self.weights_label = getattr(vgg, "weights_label", "unknown weights")
+        self.is_stand_in = getattr(vgg, "is_stand_in", False)
+
+    def __call__(self, images) -> dict[str, tf.Tensor]:
+        images = tf.convert_to_tensor(images, dtype=tf.float32)
+        if images.shape.rank != 4 or images.shape[-1] != 3:
+            raise ValueError(
+                f"expected RGB images of shape (1, H, W, 3), got {images.shape}. "
+                "Load them with nst_helpers.load_image."
+            )
+        outputs = self.model(preprocess(images), training=False)
+        if len(self.layer_names) == 1:
+            outputs = [outputs]
+        return dict(zip(self.layer_names, outputs))
+
+    def __repr__(self) -> str:
+        return f"FeatureExtractor(layers={self.layer_names}, weights={self.weights_label!r})"
+
+
+def make_feature_extractor(layer_names, weights="imagenet", seed: int = 0, vgg=None):
+    """Build a ``FeatureExtractor`` for ``layer_names`` on VGG19 with ``weights``.
+
+    Args:
+        layer_names: the VGG19 layer names whose activations to return.
+        weights: as for ``load_vgg19``; ignored when ``vgg`` is given.
+        seed: the stand-in's seed.
+        vgg: an already loaded VGG19 model to reuse.
+    """
+    if vgg is None:
+        vgg = load_vgg19(weights, seed=seed)
+    return FeatureExtractor(vgg, layer_names)
