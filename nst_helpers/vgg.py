@@ -19,7 +19,9 @@ asked for, with VGG's own preprocessing inside. Not for the costs: see ``costs``
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -99,7 +101,9 @@ def resolve_weights(weights="imagenet", download: bool = True):
     if isinstance(weights, (str, os.PathLike)) and str(weights) != "imagenet":
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"VGG19 weights file {path} does not exist.\n" + how_to_get_weights())
+            raise FileNotFoundError(
+                f"VGG19 weights file {path} does not exist.\n" + how_to_get_weights()
+            )
         return path
     if weights != "imagenet":
         raise ValueError(f"weights must be 'imagenet', 'random' or a path, got {weights!r}.")
@@ -119,13 +123,20 @@ def resolve_weights(weights="imagenet", download: bool = True):
         import keras
 
         try:
-            return Path(
-                keras.utils.get_file(
-                    WEIGHTS_FILE_NAME, WEIGHTS_URL, cache_subdir="models", file_hash=WEIGHTS_MD5
+            with contextlib.redirect_stdout(sys.stderr):  # stdout stays for results
+                return Path(
+                    keras.utils.get_file(
+                        WEIGHTS_FILE_NAME,
+                        WEIGHTS_URL,
+                        cache_dir=str(cached.parent.parent),
+                        cache_subdir=cached.parent.name,
+                        file_hash=WEIGHTS_MD5,
+                    )
                 )
-            )
         except Exception as error:  # network errors, hash mismatch, permissions
-            raise WeightsNotFoundError(f"{how_to_get_weights()}\n(Download said: {error})") from None
+            raise WeightsNotFoundError(
+                f"{how_to_get_weights()}\n(Download said: {error})"
+            ) from None
     raise WeightsNotFoundError(how_to_get_weights())
 
 
@@ -236,7 +247,7 @@ class FeatureExtractor:
         outputs = self.model(preprocess(images), training=False)
         if len(self.layer_names) == 1:
             outputs = [outputs]
-        return dict(zip(self.layer_names, outputs))
+        return dict(zip(self.layer_names, outputs, strict=True))
 
     def __repr__(self) -> str:
         return f"FeatureExtractor(layers={self.layer_names}, weights={self.weights_label!r})"

@@ -1,0 +1,76 @@
+"""Packaging: the public API, the `nst` entry point, and pyproject/environment.yml/README in sync."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nst_helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def environment_pip_requirements():
+    """The `- pip:` list of environment.yml (read without a YAML library)."""
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
+    requirements = []
+    for line in lines[start + 1 :]:
+        match = re.match(r"^\s+- (.+)$", line)
+        if not match:
+            break
+        requirements.append(match.group(1).strip())
+    return requirements
+
+
+def test_environment_yml_installs_the_same_dependencies_as_pyproject():
+    project = pyproject()["project"]
+    expected = project["dependencies"] + project["optional-dependencies"]["dev"]
+    from_conda = environment_pip_requirements()
+    assert "-e ." in from_conda, "environment.yml must install the package itself"
+    assert sorted(r for r in from_conda if r != "-e .") == sorted(expected)
+
+
+def test_public_api():
+    for name in [
+        "compute_content_cost",
+        "gram_matrix",
+        "compute_layer_style_cost",
+        "compute_style_cost",
+        "total_cost",
+        "STYLE_LAYERS",
+    ]:
+        assert name in nst_helpers.__all__
+        assert getattr(nst_helpers, name) is not None
+    assert callable(nst_helpers.total_cost)
+
+
+def test_console_script_and_help():
+    assert pyproject()["project"]["scripts"]["nst"] == "nst_helpers.cli:main"
+    done = subprocess.run(
+        [sys.executable, "-m", "nst_helpers.cli", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    for command in ("stylize", "fetch", "release", "grade", "validate"):
+        assert command in done.stdout
+
+
+def test_unknown_command_fails():
+    done = subprocess.run(
+        [sys.executable, "-m", "nst_helpers.cli", "paint"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_readme_set_up_is_two_commands_that_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Set up.*?```bash\n(.*?)```", readme, re.S).group(1)
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert commands == ['python -m pip install -e ".[dev]"', "python -m pytest"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "README.md" in ci and "python3 -m venv" in ci and "ruff check" in ci
