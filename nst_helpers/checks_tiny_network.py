@@ -1,0 +1,95 @@
+"""The tiny deterministic network on which the train_step checks run one step.
+
+Three 3x3 convolutions whose kernels come from a case's NumPy arrays (never from
+TensorFlow's random streams), a stand-in for VGG19 that is fast and identical on every
+machine; and the reference costs of an image on it. Used by ``nst_helpers.checks`` and
+``nst_helpers.checks_judges``; not for training real images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TINY_LAYERS = ("conv1", "conv2", "conv3")
+TINY_CONTENT_LAYER = "conv2"
+TINY_STRIDES = {"conv1": 1, "conv2": 2, "conv3": 2}
+
+
+def normal_array(random_state, shape, scale=1.0) -> np.ndarray:
+    """Normal float32 values of ``shape`` drawn from a NumPy ``RandomState``."""
+    return (random_state.standard_normal(shape) * scale).astype(np.float32)
+
+
+def scalar_array(value) -> np.ndarray:
+    """A 0-d float32 array: the form of scalars in the check cases."""
+    return np.asarray(value, dtype=np.float32)
+
+
+def train_step_case(random_state: np.random.RandomState, size: int) -> dict[str, np.ndarray]:
+    """The arrays of one train_step case: kernels, images, style weights, optimiser settings."""
+    channels = (3, 4, 6, 8)
+    case = {}
+    for index, layer in enumerate(TINY_LAYERS):
+        fan_in = 9 * channels[index]
+        shape = (3, 3, channels[index], channels[index + 1])
+        case[f"kernel_{layer}"] = normal_array(random_state, shape, np.sqrt(2.0 / fan_in))
+    content = random_state.uniform(0.0, 1.0, (1, size, size, 3)).astype(np.float32)
+    style = random_state.uniform(0.0, 1.0, (1, size, size, 3)).astype(np.float32)
+    noise = random_state.uniform(-0.6, 0.6, content.shape).astype(np.float32)
+    case["content_image"] = content
+    case["style_image"] = style
+    # Many pixels start exactly at 0 or 1, so that a step without clipping leaves [0, 1].
+    case["generated_image"] = np.clip(content + noise, 0.0, 1.0).astype(np.float32)
+    case["style_weights"] = np.asarray([0.5, 0.3, 0.2], dtype=np.float32)
+    case["learning_rate"] = scalar_array(0.01)
+    case["alpha"] = scalar_array(random_state.choice([5.0, 10.0, 20.0]))
+    case["beta"] = scalar_array(random_state.choice([30.0, 40.0, 80.0]))
+    return case
+
+
+class TinyFeatureExtractor:
+    """A deterministic three-convolution stand-in for VGG19, built from a case's kernels.
+
+    Like ``nst_helpers.vgg.FeatureExtractor`` it maps (1, H, W, 3) images in [0, 1] to
+    ``{layer_name: activation}``.
+    """
+
+    def __init__(self, case: dict[str, np.ndarray]):
+        import tensorflow as tf
+
+        self.kernels = {name: tf.constant(case[f"kernel_{name}"]) for name in TINY_LAYERS}
+
+    def __call__(self, images):
+        import tensorflow as tf
+
+        outputs = {}
+        x = tf.convert_to_tensor(images, dtype=tf.float32) - 0.5
+        for name in TINY_LAYERS:
+            x = tf.nn.relu(
+                tf.nn.conv2d(x, self.kernels[name], strides=TINY_STRIDES[name], padding="SAME")
+            )
+            outputs[name] = x
+        return outputs
+
+
+def tiny_style_layers(case: dict[str, np.ndarray]) -> list[tuple[str, float]]:
+    """The (layer_name, weight) pairs of a train_step case."""
+    return [(name, float(w)) for name, w in zip(TINY_LAYERS, case["style_weights"], strict=True)]
+
+
+def tiny_costs(case: dict[str, np.ndarray], image: np.ndarray) -> tuple[float, float, float]:
+    """(J_content, J_style, J) of ``image`` on a train_step case's tiny network (reference costs)."""
+    import tensorflow as tf
+
+    from nst_helpers.costs import compute_content_cost, compute_style_cost, total_cost
+
+    extractor = TinyFeatureExtractor(case)
+    content_targets = extractor(tf.constant(case["content_image"]))
+    style_targets = extractor(tf.constant(case["style_image"]))
+    generated = extractor(tf.constant(image, dtype=tf.float32))
+    J_content = compute_content_cost(
+        content_targets[TINY_CONTENT_LAYER], generated[TINY_CONTENT_LAYER]
+    )
+    J_style = compute_style_cost(style_targets, generated, tiny_style_layers(case))
+    J = total_cost(J_content, J_style, alpha=float(case["alpha"]), beta=float(case["beta"]))
+    return float(J_content), float(J_style), float(J)
