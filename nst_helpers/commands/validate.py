@@ -1,0 +1,42 @@
+"""``nst validate``: check a notebook before submitting; ``--invert`` for a student release.
+
+Argument parsing and printing only; the work is in ``nst_helpers.grading.validate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nst_helpers.grading.runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+
+HELP = "Check a notebook before submitting (--invert: the release must fail)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebooks or folders")
+    parser.add_argument(
+        "--invert",
+        action="store_true",
+        help="for instructors: succeed only if every graded function FAILS (the untouched "
+        "student release must not earn points)",
+    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB)
+
+
+def run(args) -> int:
+    from nst_helpers.grading.runner import Limits
+    from nst_helpers.grading.validate import validate
+
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory_mb, threads=0)
+    all_ok = True
+    for path in args.notebooks:
+        try:
+            lines, ok = validate(path, invert=args.invert, limits=limits)
+        except ValueError as error:
+            print(f"nst validate: {error}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        all_ok = all_ok and ok
+    return 0 if all_ok else 1

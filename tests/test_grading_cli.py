@@ -1,0 +1,116 @@
+"""``nst grade`` and ``nst validate`` from the command line: options, reruns, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from nst_helpers import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "notebooks" / "solutions"
+RELEASE_NAMES = sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
+
+
+def cheap_submissions(folder: Path) -> list[Path]:
+    """Submissions the grader decides without starting a child process."""
+    folder.mkdir()
+    (folder / "broken.ipynb").write_text("not json")
+    notebook = json.loads((SOLUTIONS / "2_gram_matrix.ipynb").read_text())
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if "# GRADED FUNCTION: gram_matrix" in text:
+            cell["source"] = text.replace("GA = tf.matmul(A, tf.transpose(A))", "GA = (")
+    (folder / "typo.ipynb").write_text(json.dumps(notebook))
+    return sorted(folder.iterdir())
+
+
+def rows(out: Path) -> dict[str, dict]:
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["submission"]: row for row in csv.DictReader(handle)}
+
+
+def test_grade_writes_gradebook_reports_and_html(tmp_path, capsys):
+    submissions = cheap_submissions(tmp_path / "in")
+    out = tmp_path / "out"
+    assert cli.main(["grade", *map(str, submissions), "--out", str(out), "--html"]) == 0
+    assert set(rows(out)) == {"broken", "typo"}
+    assert rows(out)["typo"]["gram_matrix"] == "0"
+    report = json.loads((out / "typo" / "SUBMISSION.json").read_text())
+    assert report["functions"]["gram_matrix"]["status"] == "syntax error"
+    assert (out / "typo" / "feedback.html").exists() and (out / "broken" / "feedback.md").exists()
+    assert "Graded 2" in capsys.readouterr().out
+
+
+def test_rerun_skips_graded_submissions_and_recovers_lost_files(tmp_path, capsys):
+    submissions = [str(p) for p in cheap_submissions(tmp_path / "in")]
+    out = tmp_path / "out"
+    arguments = ["grade", *submissions, "--out", str(out)]
+    assert cli.main(arguments) == 0
+    capsys.readouterr()
+    assert cli.main(arguments) == 0
+    assert "Graded 0, skipped 2" in capsys.readouterr().out
+    # An interrupted run: one report and the gradebook lost. The rerun grades only that one.
+    (out / "typo" / "SUBMISSION.json").unlink()
+    (out / "grades.csv").unlink()
+    assert cli.main(arguments) == 0
+    assert "Graded 1, skipped 1" in capsys.readouterr().out
+    assert set(rows(out)) == {"broken", "typo"}
+    assert cli.main([*arguments, "--force"]) == 0
+    assert "Graded 2, skipped 0" in capsys.readouterr().out
+    # A changed submission is graded again without --force.
+    Path(submissions[0]).write_text("still not json, but different")
+    assert cli.main(arguments) == 0
+    assert "Graded 1, skipped 1" in capsys.readouterr().out
+
+
+def test_grade_usage_errors_exit_2(tmp_path, capsys):
+    assert cli.main(["grade"]) == 2
+    assert cli.main(["grade", str(tmp_path / "missing.ipynb"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    notebook = cheap_submissions(tmp_path / "in")[0]
+    assert cli.main(["grade", str(notebook), "--rubric", str(tmp_path / "none.json")]) == 2
+    assert cli.main(["grade", str(notebook), "--jobs", "0"]) == 2
+    assert cli.main(["grade", "--show-rubric"]) == 0
+    assert '"gram_matrix"' in capsys.readouterr().out
+
+
+def test_a_folder_of_learner_folders_gives_one_submission_each(tmp_path):
+    from nst_helpers.grading.pipeline import expand_submissions
+
+    for learner in ("alice", "bob"):
+        (tmp_path / "class" / learner).mkdir(parents=True)
+        (tmp_path / "class" / learner / "1.ipynb").write_text("{}")
+    (tmp_path / "single.ipynb").write_text("{}")
+    found = expand_submissions(
+        [tmp_path / "class", tmp_path / "single.ipynb", tmp_path / "class" / "bob"]
+    )
+    assert [identifier for _, identifier in found] == [
+        "alice",
+        "class_bob",
+        "single",
+        "class_bob-2",
+    ]
+    for learner in ("alice", "bob"):  # nbgrader's layout: submitted/<learner>/<assignment>
+        (tmp_path / "submitted" / learner / "ps1").mkdir(parents=True)
+        (tmp_path / "submitted" / learner / "ps1" / "1.ipynb").write_text("{}")
+    found = expand_submissions(sorted((tmp_path / "submitted").glob("*/ps1")))
+    assert [identifier for _, identifier in found] == ["alice_ps1", "bob_ps1"]
+
+
+def test_validate_solutions_pass_and_release_fails_every_function(tmp_path, capsys):
+    release = tmp_path / "release"
+    release.mkdir()
+    for name in RELEASE_NAMES:
+        shutil.copy(ROOT / "notebooks" / name, release / name)
+    assert cli.main(["validate", str(SOLUTIONS)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 5 and "public test case" in out
+    assert cli.main(["validate", "--invert", str(release)]) == 0
+    assert "every graded function fails" in capsys.readouterr().out
+    # The solution is not a release: --invert must fail on it.
+    assert cli.main(["validate", "--invert", str(SOLUTIONS / "4_total_cost.ipynb")]) == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM" in out and "total_cost: not" not in out and "gram_matrix: not in" in out
