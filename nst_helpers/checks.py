@@ -105,6 +105,27 @@ def cases(function_name: str, seed: int | None = None) -> list[dict[str, np.ndar
     _check_name(function_name)
     public = seed is None
     random_state = np.random.RandomState(20151001 if public else seed)
+    if public:
+        return _cases(function_name, random_state, public=True)
+    # Hidden: several draws of other shapes and values, so that code tuned to one shape fails.
+    return [
+        case
+        for _ in range(HIDDEN_DRAWS[function_name])
+        for case in _cases(function_name, random_state, public=False)
+    ]
+
+
+#: How many independent draws the hidden cases of each function make.
+HIDDEN_DRAWS = {
+    "compute_content_cost": 3,
+    "gram_matrix": 3,
+    "compute_layer_style_cost": 3,
+    "total_cost": 2,
+    "train_step": 2,
+}
+
+
+def _cases(function_name: str, random_state, public: bool) -> list[dict[str, np.ndarray]]:
     if function_name == "train_step":
         size = 16 if public else int(random_state.choice([12, 16, 20]))
         return [train_step_case(random_state, size)]

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 #: Refuse files larger than this: a notebook of a few exercises is well under 1 MB even
@@ -54,10 +54,11 @@ class Notebook:
 
     path: Path
     cells: tuple[Cell, ...]
+    label: str = ""  # the path inside the submission's folder, for feedback
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.label or self.path.name
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ def read_submission(path, identifier: str | None = None) -> Submission:
     notebooks, problems = [], []
     for notebook_path in paths:
         result = read_notebook(notebook_path)
+        if isinstance(result, Notebook) and path.is_dir():
+            result = replace(result, label=notebook_path.relative_to(path).as_posix())
         (notebooks if isinstance(result, Notebook) else problems).append(result)
     if path.is_dir() and not paths:
         problems.append(NotebookProblem(path, "holds no .ipynb notebook."))
