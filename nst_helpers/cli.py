@@ -9,7 +9,9 @@ line on stderr with a non-zero exit, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -19,6 +21,43 @@ COMMANDS = {
     "grade": "Auto-grade student notebooks into a gradebook and feedback.",
     "validate": "Check a notebook before submitting (--invert: the release must fail).",
 }
+
+
+#: Subcommands that load TensorFlow in this process.
+USES_TENSORFLOW = ("stylize", "grade", "validate")
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe its devices without its native start-up chatter.
+
+    TensorFlow prints CUDA probing and oneDNN notices from C++ at import and at device
+    start-up, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, which would bury the command's
+    one-line messages. Python exceptions still surface; set ``NST_TF_LOGS=1`` to see the
+    native lines too (for example to debug a GPU set-up).
+    """
+    if os.environ.get("NST_TF_LOGS") == "1":
+        return
+    with _native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+        tf.constant(0.0).numpy()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +76,8 @@ def main(argv=None) -> int:
         parser.parse_args(argv)  # prints help or the error for an unknown command
         parser.print_help(sys.stderr)
         return 2
+    if argv[0] in USES_TENSORFLOW and not {"-h", "--help"} & set(argv[1:]):
+        import_tensorflow_quietly()
     module = importlib.import_module(f"nst_helpers.commands.{argv[0]}")
     subparser = argparse.ArgumentParser(prog=f"nst {argv[0]}", description=COMMANDS[argv[0]])
     module.add_arguments(subparser)

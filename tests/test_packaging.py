@@ -74,3 +74,26 @@ def test_readme_set_up_is_two_commands_that_ci_runs():
     assert commands == ['python -m pip install -e ".[dev]"', "python -m pytest"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "README.md" in ci and "python3 -m venv" in ci and "ruff check" in ci
+
+
+def test_a_command_error_is_one_line_without_tensorflow_chatter(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst_helpers.cli",
+            "stylize",
+            "missing.jpg",
+            "gone.jpg",
+            "-o",
+            "o.png",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "nst stylize: error: missing.jpg: no such file. Check the path and the file name."
+    ]
+    assert done.stdout == ""
