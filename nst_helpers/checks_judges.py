@@ -161,23 +161,31 @@ def _judge_gram(case, returned) -> str | None:
     name = "gram_matrix"
     A = case["A"].astype(np.float64)
     n_C, positions = A.shape
-    if returned.value is not None and returned.value.shape == (positions, positions) != (n_C, n_C):
-        return (
-            f"{name} returned shape {returned.value.shape}: you computed transpose(A)·A, the "
-            f"products of positions. The Gram matrix is A·transpose(A), of shape ({n_C}, {n_C}): "
-            "tf.matmul(A, tf.transpose(A))."
-        )
-    if returned.value is not None and returned.value.shape == A.shape:
-        return (
-            f"{name} returned shape {A.shape}, the shape of A: you multiplied element-wise. "
-            "Use the matrix product tf.matmul(A, tf.transpose(A))."
-        )
+    transposed = (
+        f"{name} returned shape {{shape}}: you computed transpose(A)·A, the products of "
+        f"positions. The Gram matrix is A·transpose(A), of shape ({n_C}, {n_C}): "
+        "tf.matmul(A, tf.transpose(A))."
+    )
+    element_wise = (
+        f"{name} returned shape {{shape}}, the shape of A: you multiplied element-wise. "
+        "Use the matrix product tf.matmul(A, tf.transpose(A))."
+    )
+    square = n_C == positions  # then only the values can tell these mistakes apart
+    value = returned.value
+    if value is not None and not square and value.shape == (positions, positions):
+        return transposed.format(shape=value.shape)
+    if value is not None and not square and value.shape == A.shape:
+        return element_wise.format(shape=value.shape)
     problem = form_problem(name, returned, (n_C, n_C))
     if problem:
         return problem
     expected = _gram64(A)
     if _close(returned.value, expected, MATMUL_RTOL):
         return None
+    if square and _close(returned.value, A.T @ A, MATMUL_RTOL):
+        return transposed.format(shape=value.shape)
+    if square and _close(returned.value, A * A, MATMUL_RTOL):
+        return element_wise.format(shape=value.shape)
     if _close(returned.value, expected / positions, MATMUL_RTOL) or _close(
         returned.value, expected / (positions * n_C), MATMUL_RTOL
     ):

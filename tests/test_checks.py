@@ -49,6 +49,31 @@ def test_reference_passes_hidden_cases(function_name, seed):
         assert checks.judge(function_name, case, returned) is None
 
 
+@pytest.mark.parametrize(
+    "function_name",
+    ["compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost"],
+)
+def test_reference_never_fails_a_hidden_draw(function_name):
+    """A correct submission must score on every seed the grader may draw (it once did not:
+    a square A, n_H*n_W == n_C, was taken for an element-wise product)."""
+    for seed in range(300):
+        for case in checks.cases(function_name, seed):
+            returned = checks.run_case(REFERENCES[function_name], function_name, case)
+            assert checks.judge(function_name, case, returned) is None, (seed, case.keys())
+
+
+def test_gram_mistakes_on_a_square_matrix_are_told_by_their_values():
+    A = np.random.RandomState(0).randn(6, 6).astype(np.float32)
+    case = {"A": A}
+
+    def verdict(function):
+        return checks.judge("gram_matrix", case, checks.run_case(function, "gram_matrix", case))
+
+    assert verdict(costs.gram_matrix) is None
+    assert "element-wise" in verdict(lambda A: A * A)
+    assert "transpose(A)·A" in verdict(lambda A: tf.matmul(tf.transpose(A), A))
+
+
 @pytest.mark.parametrize("function_name", checks.GRADED_FUNCTIONS)
 def test_cases_are_reproducible_float32_numpy(function_name):
     for seed in (None, 3):
