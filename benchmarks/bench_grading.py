@@ -67,7 +67,7 @@ def machine() -> str:
     )
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2)
@@ -106,9 +106,14 @@ def main() -> None:
         f"Share of grading time spent starting interpreters and importing TensorFlow: "
         f"{100 * share:.0f}% ({len(grades)} x {startup:.2f} s of {child_seconds:.1f} s)."
     )
-    target = "met" if wall < 300 and len(grades) >= 50 else "NOT met"
-    print(f"Target (50 submissions in under 5 minutes): {target}.")
+    correct = full == len(grades)
+    target = "met" if wall < 300 and len(grades) >= 50 and correct else "NOT met"
+    print(f"Target (50 correct submissions graded in under 5 minutes): {target}.")
+    if not correct:
+        print(f"ERROR: {len(grades) - full} correct submission(s) lost points.", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
