@@ -229,3 +229,14 @@ def test_program_keeps_the_learners_lines_and_maps_them_back_to_cells(tmp_path):
     line = program.source.splitlines().index("    return tf.matmul(A, tf.transpose(A))") + 1
     assert program.where(line) == "cell 2, line 5"
     assert program.where(None) is None and program.where(999) is None
+
+
+def test_child_environment_is_minimal_and_cpu_only(monkeypatch):
+    from nst_helpers.grading.runner import child_environment
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setenv("GRADER_SECRET", "do-not-leak")
+    environment = child_environment("/tmp/work", threads=1)
+    assert environment["CUDA_VISIBLE_DEVICES"] == ""
+    assert environment["HOME"] == environment["TMPDIR"] == "/tmp/work"
+    assert "GRADER_SECRET" not in environment

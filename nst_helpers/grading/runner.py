@@ -13,8 +13,10 @@ variables), an almost empty environment, an empty temporary working directory (a
 and resource limits set with ``prlimit`` right after it starts (address space, file size,
 no core dumps). TensorFlow reserves about 1.5-2 GB of virtual address space on import
 (measured on a 2-core CPU machine: VmPeak 1.9 GB after a small Keras step), so the
-default address-space limit is 4096 MB; CUDA reserves far more, so on a GPU machine pass
-``memory_mb=0`` (no limit) or run in a container with a memory limit.
+default address-space limit is 4096 MB. The child runs on the CPU even on a GPU machine
+(``CUDA_VISIBLE_DEVICES`` is empty): the graded functions run on tiny inputs, CUDA would
+reserve far more address space than the limit allows, and parallel children would
+compete for the GPU's memory.
 
 What it does not give: no network or file-system isolation beyond what ``sandbox``'s
 audit hook blocks; that needs a container (see README, section "instructors").
@@ -97,8 +99,9 @@ def child_environment(working_directory: str, threads: int) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "OMP_NUM_THREADS": str(threads),
         "MPLBACKEND": "Agg",
+        "CUDA_VISIBLE_DEVICES": "",  # CPU only: see the module docstring
     }
-    for name in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT"):
+    for name in ("LD_LIBRARY_PATH", "SYSTEMROOT"):
         if name in os.environ:
             environment[name] = os.environ[name]
     return environment
