@@ -110,6 +110,55 @@ def make_student_notebook(solution: nbformat.NotebookNode, where: str = "noteboo
     return student
 
 
+CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"
+NOTEBOOK_METADATA = {
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+
+
+def normalise_solution(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A solution notebook as it is committed, e.g. after it was edited and run in Jupyter.
+
+    Keeps the stream output of ``# NBVAL_CHECK_OUTPUT`` cells (what nbval compares; these
+    cells are numbered 1, 2, ... in order) and drops every other output and execution
+    count, and all cell metadata but ``tags``; the notebook's metadata becomes the plain
+    Python 3 kernel. Cell ids are kept.
+    """
+    normalised = copy.deepcopy(notebook)
+    checked = 0
+    normalised.metadata = nbformat.from_dict(copy.deepcopy(NOTEBOOK_METADATA))
+    for cell in normalised.cells:
+        tags = cell.metadata.get("tags")
+        cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        if cell.source.startswith(CHECK_OUTPUT_MARK):
+            checked += 1
+            cell.execution_count = checked
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name=output.name, text=output.text)
+                for output in cell.outputs
+                if output.output_type == "stream"
+            ]
+        else:
+            cell.outputs = []
+    return normalised
+
+
+def normalise_solutions(source) -> list[Path]:
+    """Rewrite the solution notebooks in ``source`` in normalised form; return those changed."""
+    changed = []
+    for path in _solution_paths(Path(source)):
+        before = path.read_text(encoding="utf-8")
+        text = notebook_text(normalise_solution(nbformat.reads(before, as_version=4)))
+        if text != before:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
 def notebook_text(notebook: nbformat.NotebookNode) -> str:
     """The normalised JSON text of a notebook (sorted keys, one-space indent, final newline)."""
     nbformat.validate(notebook)

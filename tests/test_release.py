@@ -269,3 +269,28 @@ def test_release_refuses_to_overwrite_the_solutions(tmp_path):
     source = small_solutions(tmp_path / "solutions")
     with pytest.raises(ValueError, match="the output folder is the solutions folder"):
         release(source, source)
+
+
+@pytest.mark.parametrize("path", SOLUTION_PATHS, ids=lambda path: path.name)
+def test_normalise_undoes_a_jupyter_run(path, tmp_path):
+    """After an edit and a run in Jupyter, `nst release --normalise-solutions` restores the file."""
+    from nst_helpers.release import normalise_solutions
+
+    committed = path.read_text(encoding="utf-8")
+    notebook = nbformat.reads(committed, as_version=4)
+    notebook.metadata["widgets"] = {"state": {}}
+    for count, cell in enumerate(notebook.cells):
+        cell.metadata["execution"] = {"iopub.status.busy": "2026-11-26T10:00:00"}
+        if cell.cell_type == "code":
+            cell.execution_count = count
+            cell.outputs = list(cell.outputs) + [
+                nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"}),
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": "1"}, execution_count=count
+                ),
+            ]
+    run_copy = tmp_path / path.name
+    run_copy.write_text(nbformat.writes(notebook), encoding="utf-8")
+    assert normalise_solutions(tmp_path) == [run_copy]
+    assert run_copy.read_text(encoding="utf-8") == committed
+    assert normalise_solutions(tmp_path) == []  # idempotent

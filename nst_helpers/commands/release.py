@@ -1,7 +1,9 @@
 """``nst release``: write the student notebooks from the solution notebooks.
 
 ``--check`` writes nothing and fails when a student notebook in ``--out`` is missing or
-differs from what a release would write (for CI).
+differs from what a release would write (for CI). ``--normalise-solutions`` first puts
+the solution notebooks back in their committed form after an edit in Jupyter (only the
+expected outputs of ``# NBVAL_CHECK_OUTPUT`` cells kept), then releases.
 """
 
 from __future__ import annotations
@@ -26,12 +28,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write nothing; exit 1 if the student notebooks are not what a release makes",
     )
+    parser.add_argument(
+        "--normalise-solutions",
+        action="store_true",
+        help="first strip the solution notebooks to their committed form (after editing them)",
+    )
 
 
 def run(args) -> int:
-    from nst_helpers.release import release, stale_notebooks
+    from nst_helpers.release import normalise_solutions, release, stale_notebooks
 
     try:
+        if args.normalise_solutions and not args.check:
+            for path in normalise_solutions(args.source):
+                print(f"normalised {path}")
         if args.check:
             stale = stale_notebooks(args.source, args.out)
             if stale:
