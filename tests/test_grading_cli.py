@@ -114,3 +114,28 @@ def test_validate_solutions_pass_and_release_fails_every_function(tmp_path, caps
     assert cli.main(["validate", "--invert", str(SOLUTIONS / "4_total_cost.ipynb")]) == 1
     out = capsys.readouterr().out
     assert "PROBLEM" in out and "total_cost: not" not in out and "gram_matrix: not in" in out
+
+
+def test_partial_credit_pays_per_hidden_case(tmp_path):
+    """total_cost with 10 and 40 written in passes the default-weights cases only (half)."""
+    notebook = json.loads((SOLUTIONS / "4_total_cost.ipynb").read_text())
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if "# GRADED FUNCTION: total_cost" in text:
+            cell["source"] = text.replace(
+                "alpha * J_content + beta * J_style", "10 * J_content + 40 * J_style"
+            )
+    submission = tmp_path / "hard_coded.ipynb"
+    submission.write_text(json.dumps(notebook))
+    rubric = json.loads((ROOT / "nst_helpers" / "grading" / "default_rubric.json").read_text())
+    rubric["partial_credit"] = True
+    rubric_path = tmp_path / "rubric.json"
+    rubric_path.write_text(json.dumps(rubric))
+    out = tmp_path / "out"
+    arguments = ["grade", str(submission), "--out", str(out), "--rubric", str(rubric_path)]
+    assert cli.main(arguments) == 0
+    result = json.loads((out / "hard_coded" / "SUBMISSION.json").read_text())
+    total = result["functions"]["total_cost"]
+    assert total["status"] == "partial" and total["points"] == 10
+    assert "10 and 40" in total["reason"]
+    assert rows(out)["hard_coded"]["total_cost"] in ("10", "10.0")
