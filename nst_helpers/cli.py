@@ -60,6 +60,13 @@ def import_tensorflow_quietly() -> None:
         tf.constant(0.0).numpy()
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A subcommand's parser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nst", description="Neural Style Transfer course tools.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -79,7 +86,7 @@ def main(argv=None) -> int:
     if argv[0] in USES_TENSORFLOW and not {"-h", "--help"} & set(argv[1:]):
         import_tensorflow_quietly()
     module = importlib.import_module(f"nst_helpers.commands.{argv[0]}")
-    subparser = argparse.ArgumentParser(prog=f"nst {argv[0]}", description=COMMANDS[argv[0]])
+    subparser = OneLineErrorParser(prog=f"nst {argv[0]}", description=COMMANDS[argv[0]])
     module.add_arguments(subparser)
     args = subparser.parse_args(argv[1:])
     try:

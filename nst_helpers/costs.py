@@ -39,6 +39,11 @@ def _as_activation(tensor, name: str) -> tf.Tensor:
     if not tensor.dtype.is_floating:
         tensor = tf.cast(tensor, tf.float32)
     shape = tensor.shape
+    if shape.rank == 4 and 0 in shape[1:]:
+        raise ValueError(
+            f"{name} has shape {_shape_text(shape)}: an activation with no values. Pass one "
+            "layer's output for an image of at least one pixel."
+        )
     if shape.rank != 4:
         raise ValueError(
             f"{name} has shape {_shape_text(shape)} (rank {shape.rank}); expected an "
@@ -98,6 +103,10 @@ def gram_matrix(A) -> tf.Tensor:
     if A is None:
         raise ValueError("A is None: expected a matrix of shape (n_C, n_H*n_W).")
     A = tf.convert_to_tensor(A)
+    if A.dtype == tf.bool or A.dtype == tf.string:
+        raise ValueError(f"A holds {A.dtype.name} values; gram_matrix needs numbers.")
+    if not A.dtype.is_floating:
+        A = tf.cast(A, tf.float32)
     if A.shape.rank != 2:
         raise ValueError(
             f"A has shape {_shape_text(A.shape)}; gram_matrix expects a matrix of shape "
@@ -224,6 +233,8 @@ def total_cost(J_content, J_style, alpha=10, beta=40) -> tf.Tensor:
     if J_content is None or J_style is None:
         raise ValueError("J_content and J_style must be scalars, got None.")
     J_content = tf.convert_to_tensor(J_content)
+    if not J_content.dtype.is_floating:
+        J_content = tf.cast(J_content, tf.float32)
     J_style = tf.cast(tf.convert_to_tensor(J_style), J_content.dtype)
     for name, value in (("J_content", J_content), ("J_style", J_style)):
         if value.shape.rank not in (None, 0):

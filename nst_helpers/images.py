@@ -93,10 +93,10 @@ def load_image(path, max_size: int | None = 512, max_pixels: int = MAX_PIXELS) -
                 picture = ImageOps.exif_transpose(picture)
                 width, height = picture.size
                 rgb = _to_rgb_array(picture)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
-            f"{path}: image too large ({error}). Refused as a possible decompression bomb; "
-            f"shrink it below {max_pixels:,} pixels or pass a larger max_pixels."
+            f"{path}: image too large: more than {max_pixels:,} pixels, refused as a possible "
+            "decompression bomb. Shrink it (or, from Python, pass a larger max_pixels)."
         ) from None
     except UnidentifiedImageError:
         raise ImageError(
@@ -118,6 +118,8 @@ def load_image(path, max_size: int | None = 512, max_pixels: int = MAX_PIXELS) -
 def resize_image(image, size: tuple[int, int]) -> tf.Tensor:
     """Resize a (1, H, W, 3) image to ``size`` = (height, width), antialiased, kept in [0, 1]."""
     image = tf.convert_to_tensor(image, dtype=tf.float32)
+    if len(size) != 2:
+        raise ValueError(f"size must be (height, width), got {size!r}.")
     height, width = int(size[0]), int(size[1])
     if height < 1 or width < 1:
         raise ValueError(f"cannot resize to {height}x{width}: both sides must be at least 1 pixel.")
@@ -126,16 +128,29 @@ def resize_image(image, size: tuple[int, int]) -> tf.Tensor:
 
 
 def _as_uint8_array(image) -> np.ndarray:
+    if image is None:
+        raise ValueError("the image is None: expected an RGB image of shape (1, H, W, 3).")
     array = np.asarray(image, dtype=np.float32)
+    shape = array.shape
     if array.ndim == 4:
-        if array.shape[0] != 1:
-            raise ValueError(f"expected one image, got a batch of shape {array.shape}.")
+        if shape[0] != 1:
+            raise ValueError(f"expected one image, got a batch of shape {shape}.")
         array = array[0]
     if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected an RGB image of shape (1, H, W, 3), got shape {array.shape}.")
+        raise ValueError(f"expected an RGB image of shape (1, H, W, 3), got shape {shape}.")
     if not np.all(np.isfinite(array)):
         raise ValueError("the image holds NaN or infinite values; nothing was saved.")
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would give: the old file's, or 0666 & ~umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_image(image, path) -> Path:
@@ -158,6 +173,7 @@ def save_image(image, path) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             Image.fromarray(pixels, mode="RGB").save(stream, format=image_format)
+        os.chmod(temporary, _new_file_mode(path))  # mkstemp makes 0600; a saved image is not secret
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

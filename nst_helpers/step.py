@@ -21,6 +21,10 @@ from nst_helpers.costs import (
 
 def clip_0_1(image) -> tf.Tensor:
     """Clip pixel values to [0, 1]."""
+    if not isinstance(image, (tf.Tensor, tf.Variable)) or not image.dtype.is_floating:
+        image = tf.convert_to_tensor(image, dtype_hint=tf.float32)
+        if not image.dtype.is_floating:
+            image = tf.cast(image, tf.float32)
     return tf.clip_by_value(image, clip_value_min=0.0, clip_value_max=1.0)
 
 
@@ -51,6 +55,16 @@ def train_step(
     Returns:
         The total cost J (a scalar tensor) computed for the image before the step.
     """
+    if not isinstance(generated_image, tf.Variable):
+        raise ValueError(
+            "generated_image must be a tf.Variable (the step changes it in place), got "
+            f"{type(generated_image).__name__}: use tf.Variable(image)."
+        )
+    if generated_image.dtype != tf.float32:
+        raise ValueError(
+            f"generated_image must be float32, got {generated_image.dtype.name}: "
+            "use tf.Variable(tf.cast(image, tf.float32))."
+        )
     with tf.GradientTape() as tape:
         generated_activations = feature_extractor(generated_image)
         J_style = compute_style_cost(style_targets, generated_activations, style_layers)

@@ -301,3 +301,22 @@ def test_total_cost_rejects_non_scalars():
         total_cost(np.ones(3, np.float32), 1.0)
     with pytest.raises(ValueError, match="got None"):
         total_cost(None, 1.0)
+
+
+def test_integer_inputs_are_costs_in_float():
+    assert float(total_cost(3, 2, alpha=0.1)) == pytest.approx(80.3)
+    assert float(total_cost(1, 2, alpha=0.5, beta=0.5)) == pytest.approx(1.5)
+    G = gram_matrix([[1, 2], [3, 4]])
+    assert G.dtype == tf.float32
+    np.testing.assert_array_equal(G.numpy(), [[5.0, 11.0], [11.0, 25.0]])
+
+
+def test_gram_matrix_refuses_booleans():
+    with pytest.raises(ValueError, match="bool values"):
+        gram_matrix(np.ones((2, 3), dtype=bool))
+
+
+def test_an_activation_with_no_values_is_refused():
+    empty = np.zeros((1, 0, 3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"\(1, 0, 3, 2\): an activation with no values"):
+        compute_content_cost(empty, empty)

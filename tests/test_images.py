@@ -164,3 +164,40 @@ def test_show_images_grid_with_titles():
     plt.close(figure)
     with pytest.raises(ValueError, match="3 images but 2 titles"):
         show_images(images, titles=["a", "b"])
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    image = np.full((1, 4, 4, 3), 0.5, np.float32)
+    previous = os.umask(0o022)
+    try:
+        fresh = save_image(image, tmp_path / "fresh.png")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        existing = tmp_path / "shared.png"
+        existing.write_bytes(b"old")
+        existing.chmod(0o664)
+        save_image(image, existing)
+        assert existing.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(previous)
+
+
+def test_save_image_messages_name_the_input():
+    with pytest.raises(ValueError, match="the image is None"):
+        save_image(None, "x.png")
+    with pytest.raises(ValueError, match=r"got shape \(1, 4, 4, 4\)"):
+        save_image(np.zeros((1, 4, 4, 4)), "x.png")
+
+
+def test_resize_image_needs_height_and_width():
+    with pytest.raises(ValueError, match=r"\(height, width\)"):
+        resize_image(np.zeros((1, 4, 4, 3), np.float32), (10,))
+
+
+def test_decompression_bomb_message_states_one_limit(tmp_path):
+    Image.fromarray(gradient_rgb(100, 100)).save(tmp_path / "bomb.png")
+    with pytest.raises(ImageError) as raised:
+        load_image(tmp_path / "bomb.png", max_pixels=1000)
+    assert "more than 1,000 pixels" in str(raised.value)
+    assert "2000" not in str(raised.value)

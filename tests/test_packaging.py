@@ -97,3 +97,33 @@ def test_a_command_error_is_one_line_without_tensorflow_chatter(tmp_path):
         "nst stylize: error: missing.jpg: no such file. Check the path and the file name."
     ]
     assert done.stdout == ""
+
+
+def test_stylize_refuses_to_overwrite_an_input(tmp_path):
+    from PIL import Image
+
+    from nst_helpers import cli
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 40), (200, 100, 50)).save(photo)
+    before = photo.read_bytes()
+    assert cli.main(["stylize", str(photo), str(photo), "-o", str(photo), "--steps", "1"]) == 2
+    assert photo.read_bytes() == before
+
+
+def test_usage_errors_are_one_line(capsys):
+    from nst_helpers import cli
+
+    try:
+        cli.main(["stylize", "a.jpg", "b.jpg", "-o", "c.png", "--scales", "x"])
+    except SystemExit as exit:
+        assert exit.code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("nst stylize: error: argument --scales")
+
+
+def test_scales_accepts_a_count_or_sizes():
+    from nst_helpers.commands.stylize import _scales
+
+    assert _scales("3") == 3
+    assert _scales("128,256,384") == [128, 256, 384]

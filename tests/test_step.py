@@ -63,3 +63,17 @@ def test_train_step_lowers_the_cost_and_clips(problem, compiled):
 def test_clip_0_1():
     clipped = clip_0_1(tf.constant([-0.5, 0.25, 1.5]))
     np.testing.assert_array_equal(clipped.numpy(), [0.0, 0.25, 1.0])
+
+
+def test_train_step_needs_a_float32_variable(problem):
+    extractor, content_targets, style_targets, content = problem
+    optimizer = keras.optimizers.Adam(learning_rate=0.01)
+    arguments = (extractor, content_targets, style_targets, optimizer)
+    with pytest.raises(ValueError, match=r"must be a tf.Variable .* tf.Variable\(image\)"):
+        train_step(tf.constant(content), *arguments, content_layer=CONTENT_LAYER)
+    with pytest.raises(ValueError, match="must be float32, got float64"):
+        train_step(tf.Variable(content.astype(np.float64)), *arguments, content_layer=CONTENT_LAYER)
+
+
+def test_clip_0_1_takes_arrays_of_any_number_type():
+    np.testing.assert_array_equal(clip_0_1(np.array([-1, 0, 2])).numpy(), [0.0, 0.0, 1.0])

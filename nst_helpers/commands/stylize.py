@@ -40,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--save-every", type=int, default=None, metavar="K",
         help="also save the image every K steps into OUTPUT_snapshots/",
     )  # fmt: skip
-    parser.add_argument("--scales", type=int, default=None, help="coarse-to-fine scales (3; 1=off)")
+    parser.add_argument(
+        "--scales", type=_scales, default=None,
+        help="coarse-to-fine: a number of scales (3; 1=off) or sizes, e.g. 128,256,384",
+    )  # fmt: skip
     parser.add_argument("--optimizer", choices=("adam", "lbfgs"), default=None)
     parser.add_argument("--learning-rate", type=float, default=None, help="Adam's (0.02)")
     parser.add_argument("--init", choices=("content", "noise", "mix"), default=None)
@@ -59,6 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
                         help="compile the step with XLA (default: only on a GPU)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _scales(text: str):
+    """``--scales``: a whole number of scales, or comma-separated sizes ending at --size."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a number of scales nor sizes like 128,256,384"
+        ) from None
+    return sizes[0] if len(sizes) == 1 and "," not in text else sizes
 
 
 #: command-line name -> StylizeOptions field
@@ -101,6 +115,8 @@ def _inputs(args) -> tuple[Path, Path, Path]:
     for path in (content, style):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file. Check the path and the file name.")
+        if output.resolve() == path.resolve():
+            raise ValueError(f"-o {output} would overwrite an input image; choose another file.")
     return content, style, output
 
 
