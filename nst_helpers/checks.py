@@ -18,6 +18,7 @@ TF32 matmuls on GPUs. Not for grading policy (points, isolation): see ``nst_help
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +58,8 @@ __all__ = [
     "check_total_cost",
     "check_train_step",
     "describe",
+    "exception_problem",
+    "exception_text_problem",
     "judge",
     "run_case",
     "tiny_costs",
@@ -245,11 +248,43 @@ def judge(function_name: str, case: dict, returned: Returned) -> str | None:
 # ------------------------------------------------------------------ the checks
 
 
+#: Layer names of VGG19 (block1_conv1, ...): the tiny network of the train_step cases has none.
+_VGG_LAYER_NAME = re.compile(r"block\d_(?:conv\d|pool)")
+
+
+def exception_problem(function_name: str, error: BaseException) -> str | None:
+    """The message naming the mistake behind an exception a learner's function raised, or None.
+
+    A train_step that reads the notebook's STYLE_LAYERS / CONTENT_LAYER instead of its
+    arguments asks the tiny network of the check for VGG19 layers it does not have
+    (KeyError 'block4_conv2', or ValueError "has no activations for [...]").
+    """
+    return exception_text_problem(function_name, type(error).__name__, str(error))
+
+
+def exception_text_problem(function_name: str, type_name: str, message: str) -> str | None:
+    """``exception_problem`` from an exception's type name and message (as a grader records them)."""
+    _check_name(function_name)
+    if function_name == "train_step" and type_name in ("KeyError", "ValueError"):
+        names = set(_VGG_LAYER_NAME.findall(message)) - set(TINY_LAYERS)
+        if names:
+            return (
+                f"train_step raised {type_name} about the layer(s) {sorted(names)}: "
+                "your train_step uses the notebook's STYLE_LAYERS/CONTENT_LAYER: use its "
+                "arguments style_layers and content_layer (the check runs it on a small network "
+                "whose layers have other names)."
+            )
+    return None
+
+
 def _call(function, function_name: str, case: dict) -> Returned:
     """run_case, turning an exception into an AssertionError that says what happened."""
     try:
         return run_case(function, function_name, case)
     except Exception as error:
+        named = exception_problem(function_name, error)
+        if named:
+            raise AssertionError(named) from None
         text = f"{type(error).__name__}: {error}"
         if "NoneType" in text or "None" in str(error):
             raise AssertionError(

@@ -75,6 +75,15 @@ def _named_factor(ratio: float, factors: list[tuple[float, str]], rtol: float) -
     return None
 
 
+#: Where the learner finds what each graded function computes (the generic message points there).
+REFERENCE_IN_NOTEBOOK = {
+    "compute_content_cost": "equation (1) of the notebook (1_content_cost)",
+    "compute_layer_style_cost": "equation (2) of the notebook (3_style_cost)",
+    "total_cost": "the formula J(G) = alpha * J_content + beta * J_style of the notebook (4_total_cost)",
+    "train_step": "the steps of the train step described in the notebook (5_training)",
+}
+
+
 def _wrong_value(name, value, expected, mistakes, factors, rtol) -> str:
     """Name the mistake behind a wrong value: a known mistake's value, or a named factor."""
     for mistaken_value, message in mistakes:
@@ -85,9 +94,10 @@ def _wrong_value(name, value, expected, mistakes, factors, rtol) -> str:
         named = _named_factor(float(value) / float(expected), factors, rtol)
         if named:
             return f"{name} is wrong: {named}"
+    where = REFERENCE_IN_NOTEBOOK.get(name, "the notebook's description of the exercise")
     return (
         f"{name} returned {np.round(value, 6)}, expected {np.round(expected, 6)}. Compare your "
-        "code with the equation above, term by term."
+        f"code with {where}, term by term."
     )
 
 
@@ -106,6 +116,7 @@ def _normaliser_factors(n_H: int, n_W: int, n_C: int, style: bool) -> list[tuple
             (float(n_W), f"the normalisation is off by a factor n_W = {n_W}: you used the wrong dimensions; take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C) and divide by {denominator}."),
             (float(size) ** 2, f"operator precedence: '/ 4 * n_H * n_W * n_C' multiplies by n_H*n_W*n_C; write '/ ({denominator})'."),
             (0.25, "the value is 4 times too small: divide by 4 * n_H * n_W * n_C once, not by 16 or twice."),
+            (1.0 / size, "the value is n_H*n_W*n_C times too small: you used tf.reduce_mean, which already divides by n_H*n_W*n_C, and then divided by 4 * n_H * n_W * n_C as well. Use tf.reduce_sum (or tf.reduce_mean divided by 4 only)."),
         ]  # fmt: skip
     denominator = "4 * n_C**2 * (n_H*n_W)**2"
     full = float(n_C * n_C * positions * positions)
@@ -118,6 +129,8 @@ def _normaliser_factors(n_H: int, n_W: int, n_C: int, style: bool) -> list[tuple
         (4.0 * full, f"the value is {int(4 * full)} times too large: you did not normalise; divide by {denominator}."),
         ((positions / n_C) ** 2, f"you used the wrong tensor's dimensions: your denominator is 4 * n_C**4, as if n_H*n_W were the Gram matrix's size n_C. Take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C): {denominator}."),
         (full**2, f"operator precedence: '/ 4 * n_C**2 * ...' multiplies by n_C**2*(n_H*n_W)**2; write '/ ({denominator})'."),
+        (1.0 / (n_C * n_C), f"the value is n_C**2 times too small: you used tf.reduce_mean instead of tf.reduce_sum. The mean over the n_C x n_C Gram matrix already divides by n_C**2, and the denominator {denominator} divides by it again: use tf.reduce_sum."),
+        (float(positions) ** 2, f"the normalisation is off by a factor (n_H*n_W)**2: the denominator is {denominator}."),
     ]  # fmt: skip
 
 
@@ -152,6 +165,8 @@ def _judge_content(case, returned) -> str | None:
     mistakes = [
         (np.sum(a_C - a_G) / normaliser, "you forgot to square the differences: tf.square(a_C - a_G)."),
         (np.sqrt(np.sum((a_C - a_G) ** 2)) / normaliser, "you took a square root (a norm): the cost is the plain sum of squared differences."),
+        (np.sum(np.abs(a_C - a_G)) / normaliser, "you summed absolute values (tf.abs): the cost sums the squared differences, tf.square(a_C - a_G)."),
+        (0.0, "it returned 0, the cost of an activation with itself: subtract a_G from a_C (a_C - a_G), not a tensor from itself."),
     ]  # fmt: skip
     factors = _normaliser_factors(n_H, n_W, n_C, style=False)
     return _wrong_value(name, returned.value, expected, mistakes, factors, RTOL)
@@ -224,6 +239,11 @@ def _judge_layer_style(case, returned) -> str | None:
          "activations must have one row per channel, shape (n_C, n_H*n_W) (transpose after reshape)."),
         (np.sum(gram_difference) / normaliser,
          "you forgot to square the differences of the Gram matrices: tf.square(GS - GG)."),
+        (np.sum(np.abs(gram_difference)) / normaliser,
+         "you summed absolute values (tf.abs): the cost sums the squared differences of the Gram "
+         "matrices, tf.square(GS - GG)."),
+        (0.0, "it returned 0, the cost of an activation with itself: compare the style image's "
+              "Gram matrix GS with the generated image's GG, not a Gram matrix with itself."),
     ]  # fmt: skip
     factors = _normaliser_factors(n_H, n_W, n_C, style=True)
     return _wrong_value(name, returned.value, expected, mistakes, factors, MATMUL_RTOL)
@@ -247,6 +267,8 @@ def _judge_total(case, returned) -> str | None:
         (J_content + J_style, "you added the costs without their weights alpha and beta."),
         (alpha * J_content, "the style term beta * J_style is missing."),
         (beta * J_style, "the content term alpha * J_content is missing."),
+        (alpha * J_content - beta * J_style, "you subtracted the style term: J = alpha * J_content + beta * J_style."),
+        (expected / (alpha + beta), "you divided by alpha + beta: J = alpha * J_content + beta * J_style, with no normalisation."),
     ]  # fmt: skip
     if (alpha, beta) != (10.0, 40.0):
         mistakes.insert(0, (10.0 * J_content + 40.0 * J_style,
@@ -305,6 +327,13 @@ def _judge_train_step(case, returned) -> str | None:
         (10.0 * J_content + 40.0 * J_style,
          "it ignores the alpha and beta arguments: pass alpha=alpha, beta=beta to total_cost."),
     ]  # fmt: skip
+    n_layers = len(case["style_weights"])
+    for weight in (1.0 / n_layers, 1.0):
+        _, _, J_uniform = tiny_costs(case, before, style_weights=[weight] * n_layers)
+        mistakes.append((J_uniform,
+                         "it ignores the weights of style_layers (every layer weighs the same): pass "
+                         "style_layers to compute_style_cost(style_targets, generated_activations, "
+                         "style_layers), or multiply each layer's cost by its weight."))  # fmt: skip
     return _wrong_value(name, value, J_before, mistakes, [], MATMUL_RTOL)
 
 

@@ -14,6 +14,13 @@ TINY_LAYERS = ("conv1", "conv2", "conv3")
 TINY_CONTENT_LAYER = "conv2"
 TINY_STRIDES = {"conv1": 1, "conv2": 2, "conv3": 2}
 
+#: The (alpha, beta) pairs a train_step case draws from. Never the defaults 10/40 (nor
+#: 40/10), so that a train_step that ignores its alpha and beta arguments always fails;
+#: alpha > 10 and beta > 40, so that 10 * J_content + 40 * J_style can never equal the
+#: right cost; and beta/alpha near J_content/J_style on the tiny network, so that both terms
+#: weigh in the total (a train_step that ignores the style weights then shows too).
+TINY_ALPHA_BETA = ((20.0, 2000.0), (15.0, 1000.0), (30.0, 4000.0), (12.0, 600.0))
+
 
 def normal_array(random_state, shape, scale=1.0) -> np.ndarray:
     """Normal float32 values of ``shape`` drawn from a NumPy ``RandomState``."""
@@ -40,10 +47,12 @@ def train_step_case(random_state: np.random.RandomState, size: int) -> dict[str,
     case["style_image"] = style
     # Many pixels start exactly at 0 or 1, so that a step without clipping leaves [0, 1].
     case["generated_image"] = np.clip(content + noise, 0.0, 1.0).astype(np.float32)
-    case["style_weights"] = np.asarray([0.5, 0.3, 0.2], dtype=np.float32)
+    # Far from uniform, so that a train_step ignoring the weights shows (on most draws).
+    case["style_weights"] = np.asarray([0.1, 0.1, 0.8], dtype=np.float32)
     case["learning_rate"] = scalar_array(0.01)
-    case["alpha"] = scalar_array(random_state.choice([5.0, 10.0, 20.0]))
-    case["beta"] = scalar_array(random_state.choice([30.0, 40.0, 80.0]))
+    alpha, beta = TINY_ALPHA_BETA[random_state.randint(len(TINY_ALPHA_BETA))]
+    case["alpha"] = scalar_array(alpha)
+    case["beta"] = scalar_array(beta)
     return case
 
 
@@ -72,13 +81,19 @@ class TinyFeatureExtractor:
         return outputs
 
 
-def tiny_style_layers(case: dict[str, np.ndarray]) -> list[tuple[str, float]]:
-    """The (layer_name, weight) pairs of a train_step case."""
-    return [(name, float(w)) for name, w in zip(TINY_LAYERS, case["style_weights"], strict=True)]
+def tiny_style_layers(case: dict[str, np.ndarray], weights=None) -> list[tuple[str, float]]:
+    """The (layer_name, weight) pairs of a train_step case (``weights`` overrides the case's)."""
+    weights = case["style_weights"] if weights is None else weights
+    return [(name, float(w)) for name, w in zip(TINY_LAYERS, weights, strict=True)]
 
 
-def tiny_costs(case: dict[str, np.ndarray], image: np.ndarray) -> tuple[float, float, float]:
-    """(J_content, J_style, J) of ``image`` on a train_step case's tiny network (reference costs)."""
+def tiny_costs(
+    case: dict[str, np.ndarray], image: np.ndarray, style_weights=None
+) -> tuple[float, float, float]:
+    """(J_content, J_style, J) of ``image`` on a train_step case's tiny network (reference costs).
+
+    ``style_weights`` replaces the case's style weights (to compute what a mistake returns).
+    """
     import tensorflow as tf
 
     from nst_helpers.costs import compute_content_cost, compute_style_cost, total_cost
@@ -90,6 +105,6 @@ def tiny_costs(case: dict[str, np.ndarray], image: np.ndarray) -> tuple[float, f
     J_content = compute_content_cost(
         content_targets[TINY_CONTENT_LAYER], generated[TINY_CONTENT_LAYER]
     )
-    J_style = compute_style_cost(style_targets, generated, tiny_style_layers(case))
+    J_style = compute_style_cost(style_targets, generated, tiny_style_layers(case, style_weights))
     J = total_cost(J_content, J_style, alpha=float(case["alpha"]), beta=float(case["beta"]))
     return float(J_content), float(J_style), float(J)

@@ -213,6 +213,39 @@ def test_content_not_squared():
     expect_failure("compute_content_cost", not_squared, "forgot to square the differences")
 
 
+def test_content_absolute_values_instead_of_squares():
+    def absolute(a_C, a_G):
+        _, n_H, n_W, n_C = a_G.get_shape().as_list()
+        return tf.reduce_sum(tf.abs(a_C - a_G)) / (4 * n_H * n_W * n_C)
+
+    expect_failure("compute_content_cost", absolute, "absolute values (tf.abs)", "tf.square")
+
+
+def test_content_reduce_mean_and_the_full_normaliser():
+    def mean_then_divide(a_C, a_G):
+        _, n_H, n_W, n_C = a_G.get_shape().as_list()
+        return tf.reduce_mean(tf.square(a_C - a_G)) / (4 * n_H * n_W * n_C)
+
+    expect_failure("compute_content_cost", mean_then_divide, "tf.reduce_mean", "tf.reduce_sum")
+
+
+def test_content_subtracts_a_tensor_from_itself():
+    def self_difference(a_C, a_G):
+        _, n_H, n_W, n_C = a_G.get_shape().as_list()
+        return tf.reduce_sum(tf.square(a_C - a_C)) / (4 * n_H * n_W * n_C)
+
+    expect_failure("compute_content_cost", self_difference, "returned 0", "a_C - a_G")
+
+
+def test_content_unnamed_mistake_points_to_equation_1():
+    def cubed(a_C, a_G):
+        _, n_H, n_W, n_C = a_G.get_shape().as_list()
+        return tf.reduce_sum(tf.abs(a_C - a_G) ** 3) / (4 * n_H * n_W * n_C)
+
+    message = expect_failure("compute_content_cost", cubed, "equation (1) of the notebook")
+    assert "equation above" not in message
+
+
 def test_content_property_cost_with_itself_is_zero():
     def ignores_a_G(a_C, a_G):
         n_H, n_W, n_C = content_dims(a_G)
@@ -349,6 +382,46 @@ def test_style_wrong_tensors_dimensions():
     expect_failure("compute_layer_style_cost", gram_size, "wrong tensor's dimensions")
 
 
+def test_style_reduce_mean_instead_of_reduce_sum():
+    """The mean over the n_C x n_C Gram difference divides by n_C**2 once more."""
+
+    def with_mean(a_S, a_G):
+        n_H, n_W, n_C = dims(a_G)
+        GS = tf.matmul(good_unroll(a_S), tf.transpose(good_unroll(a_S)))
+        GG = tf.matmul(good_unroll(a_G), tf.transpose(good_unroll(a_G)))
+        return tf.reduce_mean(tf.square(GS - GG)) / (4 * n_C**2 * (n_H * n_W) ** 2)
+
+    expect_failure(
+        "compute_layer_style_cost",
+        with_mean,
+        "n_C**2 times too small",
+        "tf.reduce_mean instead of tf.reduce_sum",
+    )
+
+
+def test_style_absolute_values_instead_of_squares():
+    def absolute(a_S, a_G):
+        n_H, n_W, n_C = dims(a_G)
+        GS = tf.matmul(good_unroll(a_S), tf.transpose(good_unroll(a_S)))
+        GG = tf.matmul(good_unroll(a_G), tf.transpose(good_unroll(a_G)))
+        return tf.reduce_sum(tf.abs(GS - GG)) / (4 * n_C**2 * (n_H * n_W) ** 2)
+
+    expect_failure(
+        "compute_layer_style_cost", absolute, "absolute values (tf.abs)", "tf.square(GS - GG)"
+    )
+
+
+def test_style_unnamed_mistake_points_to_equation_2():
+    def cubed(a_S, a_G):
+        n_H, n_W, n_C = dims(a_G)
+        GS = tf.matmul(good_unroll(a_S), tf.transpose(good_unroll(a_S)))
+        GG = tf.matmul(good_unroll(a_G), tf.transpose(good_unroll(a_G)))
+        return tf.reduce_sum(tf.abs(GS - GG) ** 3) / (4 * n_C**2 * (n_H * n_W) ** 2)
+
+    message = expect_failure("compute_layer_style_cost", cubed, "equation (2) of the notebook")
+    assert "equation above" not in message
+
+
 def test_style_python_float():
     def as_float(a_S, a_G):
         return costs.compute_layer_style_cost(a_S, a_G).numpy().item()
@@ -388,6 +461,20 @@ def test_total_unweighted():
     expect_failure("total_cost", unweighted, "without their weights alpha and beta")
 
 
+def test_total_subtracts_the_style_term():
+    def minus(J_content, J_style, alpha=10, beta=40):
+        return alpha * J_content - beta * J_style
+
+    expect_failure("total_cost", minus, "subtracted the style term")
+
+
+def test_total_divided_by_the_sum_of_weights():
+    def normalised(J_content, J_style, alpha=10, beta=40):
+        return (alpha * J_content + beta * J_style) / (alpha + beta)
+
+    expect_failure("total_cost", normalised, "divided by alpha + beta")
+
+
 def test_total_numpy():
     def with_numpy(J_content, J_style, alpha=10, beta=40):
         return np.float32(alpha * J_content.numpy() + beta * J_style.numpy())
@@ -398,8 +485,22 @@ def test_total_numpy():
 # -------------------------------------------------------------------- train_step
 
 
-def make_step(apply=True, clip=True, sign=1.0, result="J", swap=False):
-    """A train_step with one deliberate mistake, chosen by the arguments."""
+def make_step(
+    apply=True,
+    clip=True,
+    sign=1.0,
+    result="J",
+    swap=False,
+    defaults=False,
+    style_weights=None,
+    notebook_globals=(),
+):
+    """A train_step with one deliberate mistake, chosen by the arguments.
+
+    ``defaults``: total_cost without alpha=alpha, beta=beta; ``style_weights``: the same weight
+    (a number) for every style layer instead of the given ones; ``notebook_globals``: which of
+    "content", "style" read the notebook's CONTENT_LAYER / STYLE_LAYERS instead of the arguments.
+    """
 
     def train_step(
         generated_image,
@@ -413,13 +514,22 @@ def make_step(apply=True, clip=True, sign=1.0, result="J", swap=False):
         beta=40,
     ):
         weights = (beta, alpha) if swap else (alpha, beta)
+        if "content" in notebook_globals:
+            content_layer = costs.CONTENT_LAYER
+        if "style" in notebook_globals:
+            style_layers = costs.STYLE_LAYERS
+        if style_weights is not None:
+            style_layers = [(name, style_weights) for name, _ in style_layers]
         with tf.GradientTape() as tape:
             activations = feature_extractor(generated_image)
             J_style = costs.compute_style_cost(style_targets, activations, style_layers)
             J_content = costs.compute_content_cost(
                 content_targets[content_layer], activations[content_layer]
             )
-            J = costs.total_cost(J_content, J_style, alpha=weights[0], beta=weights[1])
+            if defaults:
+                J = costs.total_cost(J_content, J_style)
+            else:
+                J = costs.total_cost(J_content, J_style, alpha=weights[0], beta=weights[1])
         grad = tape.gradient(J, generated_image)
         if apply:
             optimizer.apply_gradients([(sign * grad, generated_image)])
@@ -467,6 +577,63 @@ def test_train_step_returns_content_cost():
 
 def test_train_step_alpha_beta_swapped():
     expect_failure("train_step", make_step(swap=True), "alpha and beta are swapped")
+
+
+def test_train_step_ignores_alpha_and_beta():
+    """total_cost(J_content, J_style) without alpha=alpha, beta=beta: the public case shows it."""
+    expect_failure("train_step", make_step(defaults=True), "ignores the alpha and beta arguments")
+
+
+def test_train_step_ignoring_alpha_and_beta_fails_hidden_cases_too():
+    mistaken = make_step(defaults=True)
+    for seed in (0, 7, 123):
+        for case in checks.cases("train_step", seed):
+            verdict = checks.judge(
+                "train_step", case, checks.run_case(mistaken, "train_step", case)
+            )
+            assert verdict is not None and "ignores the alpha and beta arguments" in verdict
+
+
+def test_train_step_cases_never_use_the_default_weights():
+    """If a case used alpha=10, beta=40 (or 40/10, or alpha == beta), ignoring the arguments
+    (or swapping them) would go unnoticed on it."""
+    for seed in [None, *range(300)]:
+        for case in checks.cases("train_step", seed):
+            alpha, beta = float(case["alpha"]), float(case["beta"])
+            assert (alpha, beta) not in {(10.0, 40.0), (40.0, 10.0)}, seed
+            assert alpha != beta, seed
+            assert alpha != 10.0 and beta != 40.0, seed
+
+
+@pytest.mark.parametrize("weight", [1.0 / 3.0, 1.0])
+def test_train_step_ignores_the_style_weights(weight):
+    expect_failure(
+        "train_step", make_step(style_weights=weight), "ignores the weights of style_layers"
+    )
+
+
+@pytest.mark.parametrize("which", [("content",), ("style",), ("content", "style")])
+def test_train_step_uses_the_notebook_globals(which):
+    message = expect_failure(
+        "train_step",
+        make_step(notebook_globals=which),
+        "your train_step uses the notebook's STYLE_LAYERS/CONTENT_LAYER: use its arguments "
+        "style_layers and content_layer",
+    )
+    assert "block" in message  # names the VGG layer the tiny network lacks
+
+
+def test_exception_problem_only_names_vgg_layers_missing_from_the_case():
+    assert checks.exception_problem("train_step", KeyError("block4_conv2")) is not None
+    assert checks.exception_problem("train_step", KeyError("conv2")) is None
+    assert checks.exception_problem("train_step", TypeError("block4_conv2")) is None
+    assert checks.exception_problem("gram_matrix", KeyError("block4_conv2")) is None
+    recorded = (
+        "train_step",
+        "ValueError",
+        "generated_activations has no activations for ['block1_conv1']",
+    )
+    assert "style_layers and content_layer" in checks.exception_text_problem(*recorded)
 
 
 def test_train_step_judge_names_the_cost_after_the_step():
