@@ -114,6 +114,11 @@ def test_validate_solutions_pass_and_release_fails_every_function(tmp_path, caps
     assert cli.main(["validate", "--invert", str(SOLUTIONS / "4_total_cost.ipynb")]) == 1
     out = capsys.readouterr().out
     assert "PROBLEM" in out and "total_cost: not" not in out and "gram_matrix: not in" in out
+    # A grader that cannot run the release has not shown that it fails.
+    only = str(release / "4_total_cost.ipynb")
+    assert cli.main(["validate", "--invert", "--memory-mb", "700", only]) == 1
+    out = capsys.readouterr().out
+    assert "GRADER ERROR" in out and "ERROR total_cost" in out
 
 
 def test_partial_credit_pays_per_hidden_case(tmp_path):
@@ -139,3 +144,26 @@ def test_partial_credit_pays_per_hidden_case(tmp_path):
     assert total["status"] == "partial" and total["points"] == 10
     assert "10 and 40" in total["reason"]
     assert rows(out)["hard_coded"]["total_cost"] in ("10", "10.0")
+
+
+def test_a_grader_failure_gives_no_grade_is_reported_and_is_graded_again(tmp_path, capsys):
+    """A child that cannot start (TensorFlow does not load in 700 MB) is the grader's fault."""
+    submission = tmp_path / "alice.ipynb"
+    shutil.copy(SOLUTIONS / "4_total_cost.ipynb", submission)
+    out = tmp_path / "out"
+    arguments = ["grade", str(submission), "--out", str(out)]
+    assert cli.main([*arguments, "--memory-mb", "700"]) == 1
+    captured = capsys.readouterr()
+    assert "alice: NOT GRADED, grader error" in captured.err
+    assert "last line of its log: " in captured.err and "Error" in captured.err
+    assert not (out / "alice" / "SUBMISSION.json").exists()
+    assert rows(out) == {}
+    # A rerun grades it (nothing was cached), and other limits mean grading again.
+    assert cli.main(arguments) == 0
+    assert rows(out)["alice"]["total_cost"] == "20"
+    capsys.readouterr()
+    assert cli.main([*arguments, "--timeout", "30"]) == 0
+    assert "Graded 1, skipped 0" in capsys.readouterr().out
+    # A grader failure on a rerun removes the older grade instead of leaving it as current.
+    assert cli.main([*arguments, "--memory-mb", "700"]) == 1
+    assert rows(out) == {}

@@ -161,3 +161,50 @@ def test_printed_fake_scores_do_not_count(graded):
     assert graded["reports"]["folder_mixed_hostile"]["total"] == 0
     log = (graded["root"] / "out" / ".logs" / "folder_mixed_hostile.log").read_text()
     assert "score: 100" in log  # printed, and ignored
+
+
+def test_child_controlled_text_never_reaches_the_feedback(graded):
+    out = graded["root"] / "out" / "folder_feedback_secrecy"
+    texts = [(out / name).read_text() for name in ("feedback.md", "feedback.html")]
+    functions = graded["reports"]["folder_feedback_secrecy"]["functions"]
+    texts.append(json.dumps(functions))
+    assert "LEAK" in (out.parent.parent / "submissions" / "folder_feedback_secrecy"
+                      / "1_content_cost.ipynb").read_text()  # fmt: skip
+    for text in texts:
+        assert "LEAK" not in text
+        assert "Traceback" not in text and "/tmp" not in text
+    # A blocked action repeated three times is said once.
+    assert functions["total_cost"]["reason"].count("outside its working directory") == 1
+    # The full message is for the instructor only: it is in the log.
+    log = (graded["root"] / "out" / ".logs" / "folder_feedback_secrecy.log").read_text()
+    assert "LEAK" in log and "ValueError" in log
+
+
+def test_feedback_hides_the_hidden_inputs_sizes_and_is_valid_markdown(graded):
+    out = graded["root"] / "out"
+    integer_tuple = re.compile(r"\(\d+,\s*\d+")
+    equals_number = re.compile(r"= \d")
+    for identifier in graded["reports"]:
+        feedback = (out / identifier / "feedback.md").read_text()
+        assert not integer_tuple.search(feedback), (identifier, integer_tuple.search(feedback))
+        assert not equals_number.search(feedback), (identifier, equals_number.search(feedback))
+        # Each non-blank line is a heading, a table row, a list item or a known paragraph:
+        # a reason broken over several lines would leave stray lines.
+        for line in feedback.splitlines():
+            assert not line or line.startswith(("#", "|", "- ", "**", "The hidden tests")), (
+                identifier,
+                line,
+            )
+    # The mistake is still named, without its sizes.
+    wrong_order = [
+        report["functions"]["gram_matrix"]["reason"]
+        for report in graded["reports"].values()
+        if "transpose(A)·A" in report["functions"]["gram_matrix"]["reason"]
+    ]
+    assert wrong_order and "(…)" in wrong_order[0]
+
+
+def test_a_missing_function_names_no_notebook(graded):
+    functions = graded["reports"]["missing_function"]["functions"]
+    assert functions["gram_matrix"]["status"] == "missing"
+    assert functions["gram_matrix"]["notebook"] is None

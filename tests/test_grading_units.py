@@ -170,13 +170,78 @@ def test_build_program_orders_statements_as_in_the_notebook(tmp_path):
     assert program.source.index("import tensorflow") < program.source.index("def gram_matrix")
 
 
-def test_scrub_hides_values_keeps_shapes_and_words():
+def test_scrub_hides_values_and_sizes_keeps_words_on_one_line():
     text = "returned\n[[ 1.5  2. ]\n [ 3. -4.25]]\nexpected 0.123, shape (9, 10), seed 123456789, 1e-05."
     cleaned = scrub(text)
-    for hidden in ("1.5", "4.25", "0.123", "123456789", "1e-05"):
+    for hidden in ("1.5", "4.25", "0.123", "123456789", "1e-05", "(9, 10)"):
         assert hidden not in cleaned
-    assert "shape (9, 10)" in cleaned and "expected" in cleaned
+    assert "shape (…)" in cleaned and "expected" in cleaned and "\n" not in cleaned
     assert scrub("the denominator is 4 * n_C**2.") == "the denominator is 4 * n_C**2."
+    assert scrub("off by a factor n_C = 2: divide") == "off by a factor n_C: divide"
+    assert scrub("the value is 960 times too large") == "the value is … times too large"
+    assert scrub("the value is 4 times too small, shape (5,)") == (
+        "the value is 4 times too small, shape (…)"
+    )
+
+
+def test_learner_text_shows_no_child_controlled_words(tmp_path):
+    from nst_helpers.grading import learner_text
+
+    where = located(tmp_path, ["import tensorflow as tf\n", GRAM])
+    line = where.program.source.splitlines().index("    return tf.matmul(A, tf.transpose(A))") + 1
+    error = {"type": "ValueError", "message": "LEAK abc /home/grader", "line": line}
+    text = learner_text.exception_text(error, where, "gram_matrix", filled_in=True)
+    assert text == "raised ValueError at line 2 of your gram_matrix (cell 2, line 3)."
+    custom = {"type": "LEAK123", "message": "", "line": None}
+    assert learner_text.exception_text(custom, where, "gram_matrix", True) == (
+        "raised an exception of its own class."
+    )
+    # A NameError names the missing name only when the learner's code contains it.
+    unknown = {"type": "NameError", "message": "name 'LEAKabc' is not defined", "line": None}
+    assert "LEAK" not in learner_text.exception_text(unknown, where, "gram_matrix", True)
+    known = {"type": "NameError", "message": "name 'tf' is not defined", "line": None}
+    assert "`tf` is not defined" in learner_text.exception_text(known, where, "gram_matrix", True)
+    assert learner_text.value_type_name("LEAK_42") == "value of another type"
+    assert learner_text.value_type_name("ndarray") == "ndarray"
+    violations = ["write to '/LEAK1' outside its working directory"] * 3 + [
+        "start a shell command",
+        "os.remove on '/LEAK2' outside its working directory",
+    ]
+    from nst_helpers.grading.sandbox import BLOCKED_DESCRIPTIONS
+
+    assert learner_text.violation_texts(violations, BLOCKED_DESCRIPTIONS) == [
+        "write a file outside its working directory",
+        "start a shell command",
+        "change files outside its working directory",
+    ]
+    references = ["nst_helpers.costs.gram_matrix", "nst_helpers.checks"]
+    delegated = ["nst_helpers.costs.gram_matrix", "LEAK 1.5", "nst_helpers.checks.judge"]
+    assert learner_text.delegated_names(delegated, references) == [
+        "nst_helpers.costs.gram_matrix",
+        "nst_helpers.checks.judge",
+    ]
+
+
+def test_filled_in_tells_the_release_blank_from_learner_code(tmp_path):
+    from nst_helpers.grading import learner_text
+
+    release = json.loads((ROOT / "notebooks" / "5_training.ipynb").read_text())
+    release_cells = [("code", "".join(c["source"])) for c in release["cells"]]
+    release_cells = [c for c in release_cells if "GRADED FUNCTION: train_step" in c[1]]
+    blank = located(tmp_path, ["import tensorflow as tf\n", *release_cells], "train_step")
+    assert not learner_text.is_filled_in(blank, "train_step")
+    no_return = "def gram_matrix(A):\n    GA = tf.matmul(A, tf.transpose(A))\n"
+    assert learner_text.is_filled_in(located(tmp_path, [no_return]), "gram_matrix")
+    template = "def gram_matrix(A):\n    a, b = None, None\n    GA = None\n    return GA\n"
+    assert not learner_text.is_filled_in(located(tmp_path, [template]), "gram_matrix")
+
+
+def test_a_decorated_function_keeps_its_lines(tmp_path):
+    decorated = "@tf.function\ndef gram_matrix(A):\n    return tf.matmul(A, tf.transpose(A))\n"
+    program = located(tmp_path, ["import tensorflow as tf\n", decorated]).program
+    assert "@tf.function\ndef gram_matrix(A):" in program.source
+    line = program.source.splitlines().index("    return tf.matmul(A, tf.transpose(A))") + 1
+    assert program.where(line) == "cell 2, line 3"
 
 
 def test_rubric_validation_names_the_problem(tmp_path):

@@ -80,4 +80,12 @@ def run(args) -> int:
         f"Graded {len(summary['graded'])}, skipped {len(summary['skipped'])} already graded. "
         f"Gradebook: {args.out}/grades.csv"
     )
-    return 1 if summary["failed"] else 0
+    if summary["failed"]:
+        print(
+            f"nst grade: NOT graded because of grader errors (see above and {args.out}/.logs; "
+            f"they are not in the gradebook and a rerun grades them): "
+            f"{', '.join(summary['failed'])}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -270,11 +270,21 @@ class Program:
         return f"{label}, line {number}"
 
 
+def _first_line(node: ast.stmt) -> int:
+    """The statement's first line, its decorators included."""
+    decorators = getattr(node, "decorator_list", None) or []
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
 def _statement_lines(statement: Statement) -> list[str] | None:
-    """The statement's own source lines, exactly as written, or None if not recoverable."""
+    """The statement's own source lines (decorators included) as written, or None."""
     node = statement.node
-    if not statement.text or getattr(node, "decorator_list", None):
+    if not statement.text:
         return None
+    if getattr(node, "decorator_list", None):
+        if node.col_offset != 0 or node.end_lineno is None:
+            return None
+        return statement.text.splitlines()[_first_line(node) - 1 : node.end_lineno]
     segment = ast.get_source_segment(statement.text, node)
     return segment.splitlines() if segment else None
 
@@ -288,7 +298,7 @@ def _program_text(statements: list[Statement]) -> tuple[str, list]:
             own = ast.unparse(statement.node).splitlines()
             line_map += [None] * len(own)
         else:
-            first = statement.node.lineno
+            first = _first_line(statement.node)
             line_map += [(statement.cell_label, first + i) for i in range(len(own))]
         lines += own
     source = "\n".join(lines) + "\n"

@@ -141,6 +141,7 @@ def locate(submission: Submission, name: str, indexes: list[NotebookIndex]) -> L
                 )
             else:
                 located.status = "missing"
+                located.notebook = None  # no notebook holds it: none is named in the report
                 located.problem = (
                     f"No definition of `{name}` was found (looked for its marker and for "
                     f"`def {name}(` in every cell of "

@@ -5,9 +5,14 @@ refuse delegation to the reference (``delegation``), draw a secret seed and make
 cases (``checks.cases``), run the functions in one isolated child (``runner``), judge and
 score them here (``score``), and write the reports (``report``). Submissions run in a
 thread pool of ``jobs`` threads, each supervising its own child process. A submission
-whose report already exists for the same files and rubric is skipped unless ``force``.
+whose report already exists for the same files, rubric and limits is skipped unless
+``force``.
 
-Nothing a submission does can stop the run: every failure becomes a reason in a report.
+Nothing a submission does can stop the run: every failure of the learner's code becomes
+a reason in a report. A failure of the grader itself (the child could not start, e.g.
+TensorFlow cannot load under the memory limit; an internal exception) is not the
+learner's: that submission gets no report and no gradebook row (an older report of it is
+removed), the instructor is told on standard error, and the run ends with ``failed`` set.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -26,7 +32,7 @@ from nst_helpers.checks import cases
 from nst_helpers.grading import report as reports
 from nst_helpers.grading.delegation import find_delegation
 from nst_helpers.grading.extract import NotebookIndex
-from nst_helpers.grading.locate import Located, locate
+from nst_helpers.grading.locate import locate
 from nst_helpers.grading.notebook import (
     Submission,
     notebook_paths,
@@ -35,7 +41,7 @@ from nst_helpers.grading.notebook import (
 )
 from nst_helpers.grading.rubric import Rubric
 from nst_helpers.grading.runner import Limits, Task, run_tasks
-from nst_helpers.grading.score import FunctionResult, not_run, score
+from nst_helpers.grading.score import GRADER_ERROR, FunctionResult, not_run, score
 
 
 @dataclass
@@ -53,6 +59,15 @@ def rubric_digest(rubric: Rubric) -> str:
         [[r.name, r.points, list(r.reference)] for r in rubric.functions] + [rubric.partial_credit]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def limits_key(limits: Limits) -> dict:
+    """The limits a grade depends on (a rerun with other limits grades again)."""
+    return {"timeout": float(limits.timeout), "memory_mb": int(limits.memory_mb)}
+
+
+class GraderError(Exception):
+    """The grader, not the learner's code, failed on a submission: it gets no grade."""
 
 
 def expand_submissions(paths) -> list[tuple[Path, str]]:
@@ -137,6 +152,9 @@ def grade_one(path: Path, identifier: str, options: GradeOptions, seed: int):
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_bytes(b"")
     outcomes = run_tasks(tasks, options.limits, log_path) if tasks else {}
+    failures = [o for o in outcomes.values() if o.state == GRADER_ERROR]
+    if failures:
+        raise GraderError(f"{failures[0].detail} (full log: {log_path})")
     results: list[FunctionResult] = []
     for rule in options.rubric.functions:
         if rule.name in decided:
@@ -162,6 +180,7 @@ def grade_one(path: Path, identifier: str, options: GradeOptions, seed: int):
         source=str(path),
         fingerprint=submission.fingerprint,
         rubric_digest=rubric_digest(options.rubric),
+        limits=limits_key(options.limits),
         functions=results,
         problems=[f"{p.name} {p.reason}" for p in submission.problems],
         notes=notes,
@@ -171,33 +190,42 @@ def grade_one(path: Path, identifier: str, options: GradeOptions, seed: int):
     return grade
 
 
-def _failed_grade(path: Path, identifier: str, options: GradeOptions, error: Exception):
-    located = Located(name="")
-    results = [
-        not_run(rule, located, "error", f"internal grader error ({type(error).__name__}); "
-                "the instructor has the details")
-        for rule in options.rubric.functions
-    ]  # fmt: skip
-    return reports.SubmissionGrade(
-        identifier, str(path), "", rubric_digest(options.rubric), results
-    )
-
-
 def already_graded(path: Path, identifier: str, options: GradeOptions) -> bool:
     existing = reports.read_report(Path(options.out_dir) / identifier)
     if existing is None:
         return False
     fingerprint = read_submission(path, identifier).fingerprint
-    return existing.get("fingerprint") == fingerprint and existing.get(
-        "rubric_digest"
-    ) == rubric_digest(options.rubric)
+    return (
+        existing.get("fingerprint") == fingerprint
+        and existing.get("rubric_digest") == rubric_digest(options.rubric)
+        and existing.get("limits") == limits_key(options.limits)
+        and not any(
+            isinstance(f, dict) and f.get("status") == GRADER_ERROR
+            for f in (existing.get("functions") or {}).values()
+        )
+    )
 
 
-def grade_submissions(paths, options: GradeOptions, seed_source=None, progress=print) -> dict:
-    """Grade every submission under ``paths``; return {"graded": [...], "skipped": [...]}.
+def _report_grader_error(identifier: str, options: GradeOptions, text: str, warn) -> None:
+    """No grade for this submission: remove an older report, tell the instructor."""
+    folder = Path(options.out_dir) / identifier
+    for name in (reports.REPORT_NAME, "feedback.md", "feedback.html"):
+        (folder / name).unlink(missing_ok=True)
+    warn(f"nst grade: {identifier}: NOT GRADED, grader error (not the learner's): {text}")
+
+
+def _print_to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def grade_submissions(
+    paths, options: GradeOptions, seed_source=None, progress=print, warn=_print_to_stderr
+) -> dict:
+    """Grade every submission under ``paths``; return {"graded", "skipped", "failed"}.
 
     ``seed_source(identifier)`` gives each submission's secret seed (default: a fresh
     ``secrets.randbits(32)``, never stored); tests pass their own to know the hidden cases.
+    ``failed`` lists the submissions the grader failed on (no grade; told to ``warn``).
     """
     seed_source = seed_source or (lambda identifier: secrets.randbits(32))
     out_dir = Path(options.out_dir)
@@ -217,10 +245,12 @@ def grade_submissions(paths, options: GradeOptions, seed_source=None, progress=p
         try:
             grade = grade_one(path, identifier, options, seed_source(identifier))
         except Exception as error:  # noqa: BLE001 - one submission never stops the run
-            traceback.print_exc()
-            grade = _failed_grade(path, identifier, options, error)
-            reports.write_submission(out_dir, grade, options.html)
-            summary["failed"].append(identifier)
+            text = str(error) if isinstance(error, GraderError) else traceback.format_exc()
+            with lock:
+                _report_grader_error(identifier, options, text, warn)
+                summary["failed"].append(identifier)
+                reports.write_gradebook(out_dir, names)
+            return
         with lock:
             summary["graded"].append(grade)
             reports.write_gradebook(out_dir, names)

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nst_helpers.grading.learner_text import one_line
 from nst_helpers.grading.score import FunctionResult
 
 REPORT_NAME = "SUBMISSION.json"
@@ -50,6 +51,7 @@ class SubmissionGrade:
     fingerprint: str
     rubric_digest: str
     functions: list[FunctionResult]
+    limits: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -69,6 +71,7 @@ class SubmissionGrade:
             "source": self.source,
             "fingerprint": self.fingerprint,
             "rubric_digest": self.rubric_digest,
+            "limits": self.limits,
             "total": self.total,
             "max_total": self.max_total,
             "seconds": round(self.seconds, 3),
@@ -111,10 +114,11 @@ def feedback_markdown(grade: SubmissionGrade) -> str:
             f"| `{result.name}` | {_points(result.points)} / {_points(result.max_points)} "
             f"| {result.status} |"
         )
+    # Every list item is one line: a line break inside a reason would end the item.
     for problem in grade.problems:
-        lines += ["", f"- File problem: {problem}"]
+        lines += ["", f"- File problem: {one_line(problem)}"]
     for note in grade.notes:
-        lines += ["", f"- Note: {note}"]
+        lines += ["", f"- Note: {one_line(note)}"]
     for result in grade.functions:
         lines += [
             "",
@@ -123,10 +127,10 @@ def feedback_markdown(grade: SubmissionGrade) -> str:
         lines.append("")
         if result.notebook and result.cell:
             where = f"{result.notebook}, {result.cell}"
-            lines.append(f"- Where: {where}. {result.definition}".rstrip())
-        lines.append(f"- Result ({result.status}): {result.reason}")
+            lines.append(one_line(f"- Where: {where}. {result.definition}"))
+        lines.append(one_line(f"- Result ({result.status}): {result.reason}"))
         for note in result.notes:
-            lines.append(f"- Note: {note}")
+            lines.append(one_line(f"- Note: {note}"))
     lines += [
         "",
         "The hidden tests use inputs made for this grading run; their values are not shown. "

@@ -61,7 +61,9 @@ class Outcome:
     """What the child reported for one function (plain data; nothing judged yet)."""
 
     name: str
-    state: str  # "ran" | "timeout" | "crashed" | "error"
+    #: "ran" | "timeout" | "crashed" (the learner's code stopped the child) | "grader error"
+    #: (the child failed before any learner code ran: not the learner's fault, no grade)
+    state: str
     detail: str = ""
     definition_error: dict | None = None
     cases: list[dict] = field(default_factory=list)  # per case: kind, type_name, error, seconds
@@ -137,6 +139,7 @@ def _write_job(directory: Path, tasks: list[Task], threads: int) -> Path:
                 "inputs": f"inputs{number}.npz",
                 "n_cases": len(task.cases),
                 "reference": list(task.reference),
+                "program_file": f"graded_{number}_{task.name}.py",
                 "output": f"result{number}.npz",
                 "status": f"status{number}.json",
                 "started": f"started{number}",
@@ -208,6 +211,15 @@ def _read_outcome(directory: Path, number: int, task: Task) -> Outcome:
     return outcome
 
 
+def _exit_status(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
 def _describe_exit(returncode: int, memory_mb: int) -> str:
     if returncode < 0:
         try:
@@ -225,6 +237,19 @@ def _describe_exit(returncode: int, memory_mb: int) -> str:
     return f"the process exited with status {returncode} in the middle of the function"
 
 
+def last_log_line(log_path: Path, offset: int = 0) -> str:
+    """The last non-empty line written to the log after ``offset`` (for the instructor)."""
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(offset)
+            tail = log.read()[-8192:]
+    except OSError:
+        return "(no log)"
+    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    return lines[-1][:500] if lines else "(the log is empty)"
+
+
 def _kill(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -234,13 +259,19 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict, str | None]:
-    """Run tasks in one child; return finished outcomes by name, and why the child stopped."""
+    """Run tasks in one child; return finished outcomes by name, and why it stopped early.
+
+    The reason is None, or a description of a grader failure: the child stopped or hung
+    before learner code ran (it never wrote its "ready" mark, or never started the next
+    function), so the functions still to run cannot be blamed on the learner.
+    """
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="nst-grade-") as temporary:
         directory = Path(temporary)
         job_path = _write_job(directory, tasks, limits.threads)
         work = str(directory / "work")
         with open(log_path, "ab") as log:
+            log_offset = log.tell()
             process = subprocess.Popen(
                 [sys.executable, "-I", "-c", _BOOT, str(job_path), _package_root()],
                 cwd=work,
@@ -251,7 +282,7 @@ def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict,
                 start_new_session=True,
             )
         _apply_limits(process.pid, limits.memory_mb)
-        spawned = time.monotonic()
+        waiting_since = time.monotonic()  # the child's start, then each function's end
         position, started_at, stop_reason = 0, None, None
         try:
             while position < len(tasks):
@@ -259,6 +290,7 @@ def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict,
                 if (directory / f"status{position}.json").exists():
                     outcomes[task.name] = _read_outcome(directory, position, task)
                     position, started_at = position + 1, None
+                    waiting_since = time.monotonic()
                     continue
                 now = time.monotonic()
                 if started_at is None and (directory / f"started{position}").exists():
@@ -268,7 +300,17 @@ def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict,
                     continue
                 if exited:
                     if not (directory / "ready").exists():
-                        stop_reason = "startup"
+                        stop_reason = (
+                            "the grading process stopped before running any learner code "
+                            f"({_exit_status(process.returncode)}); "
+                            f"last line of its log: {last_log_line(log_path, log_offset)}"
+                        )
+                    elif not (directory / f"started{position}").exists():
+                        stop_reason = (
+                            f"the grading process stopped between two functions "
+                            f"({_exit_status(process.returncode)}); "
+                            f"last line of its log: {last_log_line(log_path, log_offset)}"
+                        )
                     else:
                         outcomes[task.name] = Outcome(
                             task.name,
@@ -285,9 +327,13 @@ def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict,
                         seconds=now - started_at,
                     )
                     break
-                if started_at is None and now - spawned > limits.startup_timeout + limits.timeout:
+                if started_at is None and now - waiting_since > limits.startup_timeout:
                     _kill(process)
-                    stop_reason = "startup"
+                    stop_reason = (
+                        f"the grading process did not start the function within "
+                        f"{limits.startup_timeout:g} s; last line of its log: "
+                        f"{last_log_line(log_path, log_offset)}"
+                    )
                     break
                 time.sleep(_POLL_SECONDS)
         finally:
@@ -297,7 +343,11 @@ def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict,
 
 
 def run_tasks(tasks: list[Task], limits: Limits, log_path) -> dict[str, Outcome]:
-    """Run every task, in order, restarting the child after a crash or timeout."""
+    """Run every task, in order, restarting the child after a crash or timeout.
+
+    A child that fails before learner code runs makes the functions still to run
+    "grader error" outcomes (with the reason and the log's last line, for the instructor).
+    """
     log_path = Path(log_path)
     results: dict[str, Outcome] = {}
     remaining = list(tasks)
@@ -306,16 +356,11 @@ def run_tasks(tasks: list[Task], limits: Limits, log_path) -> dict[str, Outcome]
             break
         outcomes, stop_reason = _run_child(remaining, limits, log_path)
         results.update(outcomes)
-        if stop_reason == "startup" and not outcomes:
-            for task in remaining:
-                results[task.name] = Outcome(
-                    task.name,
-                    "error",
-                    "the grading process could not start (grader problem, not the learner's; "
-                    f"see {log_path.name})",
-                )
-            break
         remaining = [task for task in remaining if task.name not in results]
+        if stop_reason is not None:
+            for task in remaining:
+                results[task.name] = Outcome(task.name, "grader error", stop_reason)
+            remaining = []
     for task in remaining:
-        results[task.name] = Outcome(task.name, "error", "the grading process kept stopping")
+        results[task.name] = Outcome(task.name, "grader error", "the grading process kept stopping")
     return results

@@ -57,6 +57,8 @@ _BLOCKED_EVENTS = {
     "_thread.start_new_thread": "start a thread",
     "os.chdir": "change the working directory",
 }
+#: The fixed descriptions of blocked actions (the only ones feedback may repeat verbatim).
+BLOCKED_DESCRIPTIONS = frozenset(_BLOCKED_EVENTS.values())
 _ALLOWED_PATHS = ("/dev/null",)
 
 

@@ -4,7 +4,9 @@ The verdict comes from ``nst_helpers.checks.judge`` called here, on the hidden c
 grader made and on the plain arrays the child wrote: whatever the learner's code patched
 in its own process (``np.allclose``, ``tf.reduce_sum``, the checks module) cannot change
 it. Every reason shown to a learner passes through ``scrub``, which removes numbers that
-could be hidden inputs or expected values (decimals and long integers; shapes stay).
+could be hidden inputs or expected values (decimals, long integers, and the shapes and
+sizes of the hidden inputs), and text the child controls (exception messages, type
+names, paths) is reduced by ``learner_text`` to fixed wording before it gets here.
 
 This module does not run learner code and does not write files.
 """
@@ -14,9 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from nst_helpers.grading import learner_text
+from nst_helpers.grading.learner_text import hide_sizes, one_line
 from nst_helpers.grading.locate import Located
 from nst_helpers.grading.rubric import FunctionRule
 from nst_helpers.grading.runner import Outcome
+from nst_helpers.grading.sandbox import BLOCKED_DESCRIPTIONS
 
 _NUMBER = re.compile(
     r"[-+]?\d+\.\d+(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?|[-+]?\d+\.?[eE][-+]?\d+"
@@ -28,15 +33,17 @@ _NUMERIC_BRACKET = re.compile(r"\[[\s,…0-9.eE+\-naif]*[0-9…][\s,…0-9.eE+\-
 _HIDDEN = "…"
 _REASON_LIMIT = 700
 
-NOT_IMPLEMENTED_HINT = (
-    "Most likely its code is not implemented yet: replace each None between "
-    "### START CODE HERE ### and ### END CODE HERE ###."
-)
+#: Status of a function the grader failed to run (never the learner's fault; no grade).
+GRADER_ERROR = "grader error"
 
 
 def scrub(text: str) -> str:
-    """Remove values (decimals, long integers, arrays of them) from a message; keep shapes."""
-    text = str(text)
+    """Remove values (decimals, long integers, arrays of them) and sizes from a message.
+
+    Shapes of integers become "(…)" and "= <number>" disappears (``hide_sizes``): the
+    hidden inputs' dimensions are secret too. The result is one line.
+    """
+    text = hide_sizes(str(text))
     while True:
         shorter = _NUMERIC_BRACKET.sub("…", text)
         if shorter == text:
@@ -44,6 +51,7 @@ def scrub(text: str) -> str:
         text = shorter
     text = _NUMBER.sub(_HIDDEN, text)
     text = re.sub(r"(?:…[\s,]*){2,}", "… ", text)
+    text = one_line(text)
     if len(text) > _REASON_LIMIT:
         text = text[:_REASON_LIMIT] + " [cut]"
     return text
@@ -57,7 +65,7 @@ class FunctionResult:
     points: float
     max_points: float
     status: str  # passed | failed | not implemented | missing | syntax error | error |
-    #              timeout | crashed | delegation | blocked | partial
+    #              timeout | crashed | delegation | blocked | partial | grader error
     reason: str
     notebook: str | None = None
     cell: str | None = None
@@ -92,17 +100,11 @@ def not_run(rule: FunctionRule, located: Located, status: str, reason: str) -> F
     return result
 
 
-def _error_text(error: dict, located: Located | None = None) -> str:
-    where = None
-    if located is not None and located.program is not None:
-        where = located.program.where(error.get("line"))
-    if where:
-        line = f" ({where})"
-    elif error.get("line"):
-        line = f" (line {error['line']} of the code the grader ran)"
-    else:
-        line = ""
-    return f"{error.get('type', 'Exception')}: {error.get('message', '')}{line}"
+def _public_message(error: dict, public: bool) -> str:
+    """The exception's own message, only on public cases (``nst validate``, the learner's run)."""
+    if not public:
+        return ""
+    return f" ({error.get('type', 'Exception')}: {error.get('message', '')})"
 
 
 def score(
@@ -125,28 +127,40 @@ def score(
     result.seconds = round(outcome.seconds, 3)
     result.cases_total = len(cases)
     name = rule.name
-    if outcome.state in ("timeout", "crashed", "error"):
+    filled_in = learner_text.is_filled_in(located, name)
+    if outcome.state == GRADER_ERROR:
+        result.status = GRADER_ERROR
+        result.reason = (
+            f"`{name}` was not graded: the grader failed before running your code "
+            f"(not your code's fault): {outcome.detail}"
+        )
+        return result
+    if outcome.state in ("timeout", "crashed"):
         result.status = outcome.state
         result.reason = clean(f"`{name}` did not finish: {outcome.detail}.")
         return result
+    delegated = learner_text.delegated_names(outcome.delegated, rule.reference)
     if outcome.delegated:
         result.status = "delegation"
         result.reason = (
-            f"`{name}` called the reference implementation ({', '.join(outcome.delegated)}). "
+            f"`{name}` called the reference implementation "
+            f"({', '.join(delegated) or 'nst_helpers'}). "
             "A graded function must be your own code: 0 points."
         )
         return result
     if outcome.violations:
+        violations = learner_text.violation_texts(outcome.violations, BLOCKED_DESCRIPTIONS)
         result.status = "blocked"
         result.reason = clean(
-            f"`{name}` tried to {'; '.join(outcome.violations)}. A graded function must only "
+            f"`{name}` tried to {'; '.join(violations)}. A graded function must only "
             "compute its result: 0 points."
         )
         return result
     if outcome.definition_error:
         error = outcome.definition_error
         result.status = "error"
-        result.reason = clean(f"Defining `{name}` failed: {_error_text(error, located)}.")
+        text = learner_text.exception_text(error, located, name, filled_in)
+        result.reason = clean(f"Defining `{name}` {text}{_public_message(error, public)}")
         return result
     reasons, statuses = [], []
     for index, case in enumerate(cases):
@@ -156,18 +170,16 @@ def score(
             statuses.append("error")
             continue
         if record.get("error"):
-            text = _error_text(record["error"], located)
-            if "NoneType" in text:
-                statuses.append("not implemented")
-                reasons.append(f"`{name}` raised {text}. {NOT_IMPLEMENTED_HINT}")
-            else:
-                statuses.append("error")
-                reasons.append(f"`{name}` raised {text}.")
+            error = record["error"]
+            text = learner_text.exception_text(error, located, name, filled_in)
+            none_error = learner_text.is_none_error(error) and not filled_in
+            statuses.append("not implemented" if none_error else "error")
+            reasons.append(f"`{name}` {text}{_public_message(error, public)}")
             continue
         values = outcome.values[index] if index < len(outcome.values) else {}
         returned = Returned(
             kind=record["kind"],
-            type_name=record["type_name"],
+            type_name=learner_text.value_type_name(record["type_name"]),
             value=values.get("value"),
             extra={k[len("extra.") :]: v for k, v in values.items() if k.startswith("extra.")},
         )
@@ -180,6 +192,12 @@ def score(
         if message is None:
             statuses.append("passed")
             reasons.append("")
+        elif returned.kind == "none" and filled_in:
+            statuses.append("failed")
+            reasons.append(
+                f"`{name}` returned None although it holds your code: you probably forgot to "
+                "return the result (`return ...` at the end of the function)."
+            )
         else:
             statuses.append("not implemented" if returned.kind == "none" else "failed")
             reasons.append(message)

@@ -21,7 +21,7 @@ from nst_helpers.grading.notebook import read_submission
 from nst_helpers.grading.pipeline import plan
 from nst_helpers.grading.rubric import load_rubric
 from nst_helpers.grading.runner import Limits, run_tasks
-from nst_helpers.grading.score import score
+from nst_helpers.grading.score import GRADER_ERROR, score
 
 
 def validate(path, invert: bool = False, limits: Limits | None = None, log_path=None):
@@ -45,7 +45,7 @@ def validate(path, invert: bool = False, limits: Limits | None = None, log_path=
     finally:
         if temporary_log:
             os.unlink(log_path)
-    results_found, passed_count = 0, 0
+    results_found, passed_count, grader_errors = 0, 0, 0
     for rule in rubric.functions:
         where = located[rule.name]
         if rule.name in decided and decided[rule.name].status == "missing":
@@ -60,14 +60,22 @@ def validate(path, invert: bool = False, limits: Limits | None = None, log_path=
             )
         ok = result.status == "passed"
         passed_count += ok
-        mark = "PASS" if ok else "FAIL"
-        lines.append(f"  {mark} {rule.name} ({where.notebook}, {where.cell}): {result.reason}")
+        grader_errors += result.status == GRADER_ERROR
+        mark = "PASS" if ok else ("ERROR" if result.status == GRADER_ERROR else "FAIL")
+        reason = result.reason.replace("\n", "\n       ")  # public values may span lines
+        lines.append(f"  {mark} {rule.name} ({where.notebook}, {where.cell}): {reason}")
         if where.explanation:
             lines.append(f"       {where.explanation}")
         for note in result.notes:
             lines.append(f"       note: {note}")
     if results_found == 0:
         lines.append("  No graded function found in this notebook.")
+        return lines, False
+    if grader_errors:
+        lines.append(
+            f"  GRADER ERROR: {grader_errors} function(s) could not be run (not the notebook's "
+            "fault; see the reason above). Nothing was checked for them."
+        )
         return lines, False
     if invert:
         success = passed_count == 0

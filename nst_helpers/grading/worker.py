@@ -6,7 +6,8 @@ each graded function, the code that defines it, an ``.npz`` of inputs (the hidde
 made by the grader) and where to put the results. For each function in turn it
 
 1. marks the function started (a file the supervisor watches for its time limit);
-2. runs the definition in a fresh namespace and calls ``checks.run_case`` on each case,
+2. writes the definition to a ``.py`` file (so that ``inspect`` and AutoGraph can read
+   its source), runs it in a fresh namespace and calls ``checks.run_case`` on each case,
    with the guards of ``sandbox`` active;
 3. puts patched modules back, then writes plain arrays (``.npz``, no pickle) and a small
    JSON status, each atomically. The status file is written last: it means "done".
@@ -27,18 +28,32 @@ import traceback
 _MESSAGE_LIMIT = 2000
 
 
-def _exception_record(error: BaseException) -> dict:
+def _exception_record(error: BaseException, program_path: str) -> dict:
+    """Type, message and the last line of the learner's program in the traceback.
+
+    The message is for the instructor's log only: the grader never shows it to the learner.
+    """
     frames = traceback.extract_tb(error.__traceback__)
-    learner_lines = [f.lineno for f in frames if f.filename == "<graded code>"]
+    learner_lines = [f.lineno for f in frames if f.filename == program_path]
     try:
         message = str(error)
     except Exception:  # noqa: BLE001 - a hostile __str__ must not stop the worker
         message = "<unprintable>"
-    return {
+    record = {
         "type": type(error).__name__,
         "message": message[:_MESSAGE_LIMIT],
         "line": learner_lines[-1] if learner_lines else None,
     }
+    _log(f"[grader] the learner's code raised {record['type']}: {record['message']}")
+    return record
+
+
+def _log(text: str) -> None:
+    """A line for the instructor's log (the child's standard error, whatever the learner did)."""
+    try:
+        os.write(2, (text.rstrip("\n") + "\n").encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def _plain_arrays(returned, index: int, numpy) -> dict:
@@ -74,16 +89,21 @@ def run_task(task: dict, io_directory: str, tools: dict) -> None:
     status = {"name": name, "definition_error": None, "cases": [], "changed_modules": []}
     arrays = {}
     started = clock()
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    # A real file, so that inspect.getsource works (AutoGraph needs it for @tf.function).
+    program_path = os.path.join(io_directory, task["program_file"])
+    with open(program_path, "w", encoding="utf-8") as handle:
+        handle.write(task["program"])
+    namespace = {"__name__": "__main__", "__file__": program_path, "__builtins__": __builtins__}
     guard.begin(task["reference"])
     try:
         try:
-            exec(compile(task["program"], "<graded code>", "exec"), namespace)  # noqa: S102
+            code = compile(task["program"], program_path, "exec")
+            exec(code, namespace)  # noqa: S102
             function = namespace.get(name)
             if not callable(function):
                 raise NameError(f"the code does not define a function named {name}")
         except BaseException as error:  # noqa: BLE001 - SystemExit and friends included
-            status["definition_error"] = _exception_record(error)
+            status["definition_error"] = _exception_record(error, program_path)
             function = None
         for index, case in enumerate(cases if function is not None else []):
             case_started = clock()
@@ -94,7 +114,7 @@ def run_task(task: dict, io_directory: str, tools: dict) -> None:
                 record["type_name"] = str(returned.type_name)[:100]
                 arrays.update(_plain_arrays(returned, index, numpy))
             except BaseException as error:  # noqa: BLE001
-                record["error"] = _exception_record(error)
+                record["error"] = _exception_record(error, program_path)
             record["seconds"] = clock() - case_started
             status["cases"].append(record)
     finally:

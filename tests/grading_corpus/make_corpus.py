@@ -329,10 +329,38 @@ def hostile_variants(outside: Path) -> dict[str, tuple[object, dict]]:
             },
             {
                 content: expect(0, "blocked", "outside its working directory"),
-                gram: expect(0, "not implemented", "returned None"),
+                gram: expect(0, "failed", "returned None"),
                 style: expect(0, "blocked", "shell command"),
                 total: expect(0, "error", "SystemExit"),
-                step: expect(0, "error", "RuntimeError: boom"),
+                step: expect(0, "error", "raised RuntimeError at line"),
+            },
+        ),
+        # What the child controls must not carry hidden inputs into the feedback: exception
+        # messages and class names, the paths of blocked writes. Also: AutoGraph works on
+        # the learner's code, and a filled-in function without `return` is a mistake.
+        "folder_feedback_secrecy": (
+            {
+                NOTEBOOK_OF[content]: patched(content, "### START CODE HERE ###",
+                    "digits = str(abs(float(tf.reduce_sum(a_C))))\n"
+                    "    raise ValueError('LEAK ' + ''.join(chr(97 + int(d)) for d in digits "
+                    "if d.isdigit()) + str(a_C.shape))\n    ### START CODE HERE ###"),
+                NOTEBOOK_OF[gram]: replaced(gram, AUTOGRAPH_GRAM),
+                NOTEBOOK_OF[style]: patched(style, "\n    return J_style_layer", "\n"),
+                NOTEBOOK_OF[total]: patched(total, "### START CODE HERE ###",
+                    "for i in range(3):\n        try:\n"
+                    "            open(f'/LEAK{int(float(J_content) * 1e6)}', 'w')\n"
+                    "        except PermissionError:\n            pass\n"
+                    "    ### START CODE HERE ###"),
+                NOTEBOOK_OF[step]: patched(step, "    with tf.GradientTape() as tape:",
+                    "    raise type('LEAK' + str(generated_image.shape[1]), (Exception,), {})()\n"
+                    "    with tf.GradientTape() as tape:"),
+            },
+            {
+                content: expect(0, "error", "raised ValueError at line"),
+                gram: expect(FULL, "passed"),
+                style: expect(0, "failed", "forgot to return"),
+                total: expect(0, "blocked", "write a file outside its working directory."),
+                step: expect(0, "error", "raised an exception of its own class at line"),
             },
         ),
         "delegate_import": (
@@ -388,6 +416,18 @@ def hostile_variants(outside: Path) -> dict[str, tuple[object, dict]]:
         ),
     }  # fmt: skip
     return variants
+
+
+#: A correct gram_matrix compiled by tf.function, with Python control flow on a tensor:
+#: only AutoGraph (which reads the function's source file) makes it run.
+AUTOGRAPH_GRAM = """@tf.function
+def gram_matrix(A):
+    if tf.shape(A)[0] > 0:
+        GA = tf.matmul(A, tf.transpose(A))
+    else:
+        GA = tf.matmul(A, tf.transpose(A)) * 0.0
+    return GA
+"""
 
 
 def _with_setup_line(function: str, setup: str, old: str, new: str) -> dict:
