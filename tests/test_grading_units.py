@@ -305,3 +305,15 @@ def test_child_environment_is_minimal_and_cpu_only(monkeypatch):
     assert environment["CUDA_VISIBLE_DEVICES"] == ""
     assert environment["HOME"] == environment["TMPDIR"] == "/tmp/work"
     assert "GRADER_SECRET" not in environment
+
+
+def test_a_train_step_reading_the_notebook_layers_is_named_in_fixed_words(tmp_path):
+    from nst_helpers.grading import learner_text
+
+    where = located(tmp_path, ["import tensorflow as tf\n", GRAM])
+    error = {"type": "KeyError", "message": "'block4_conv2' LEAK", "line": None}
+    text = learner_text.exception_text(error, where, "train_step", filled_in=True)
+    assert "use its arguments style_layers and content_layer" in text
+    assert "LEAK" not in text and "block4_conv2" not in text
+    other = {"type": "KeyError", "message": "'something'", "line": None}
+    assert "style_layers" not in learner_text.exception_text(other, where, "train_step", True)

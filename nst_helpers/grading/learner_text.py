@@ -130,6 +130,21 @@ def is_none_error(error: dict) -> bool:
     return "NoneType" in str(error.get("message", "")) or error.get("type") == "NoneType"
 
 
+_NOTEBOOK_LAYERS_HINT = (
+    "It looks up VGG19 layers the grader's small network does not have: your train_step uses "
+    "the notebook's STYLE_LAYERS/CONTENT_LAYER; use its arguments style_layers and content_layer."
+)
+
+
+def _uses_notebook_layers(name: str, type_name: str, message: str) -> bool:
+    """The learner checks' diagnosis of a train_step that reads the notebook's globals."""
+    from nst_helpers.checks import GRADED_FUNCTIONS, exception_text_problem
+
+    if name not in GRADED_FUNCTIONS or not type_name:
+        return False
+    return exception_text_problem(name, type_name, message) is not None
+
+
 def exception_text(error: dict, located, name: str, filled_in: bool) -> str:
     """'raised ValueError at line 3 of your gram_matrix (cell 4, line 12). <hint>'."""
     type_name = error_type_name(error)
@@ -137,7 +152,9 @@ def exception_text(error: dict, located, name: str, filled_in: bool) -> str:
     text = f"raised {what}{_error_location(error, located, name)}."
     message = str(error.get("message", ""))
     hint = ""
-    if is_none_error(error):
+    if _uses_notebook_layers(name, type_name, message):
+        hint = _NOTEBOOK_LAYERS_HINT
+    elif is_none_error(error):
         hint = _NONE_VALUE_HINT if filled_in else NOT_IMPLEMENTED_HINT
     elif type_name in _HINTS_BY_TYPE:
         hint = _HINTS_BY_TYPE[type_name]
