@@ -359,8 +359,8 @@ def main(argv=None) -> int:
           f" GFLOP at {args.sizes[0]} px). % matmul above 100% would mean the convolutions do "
           "fewer multiply-adds than the direct count (e.g. Winograd).")  # fmt: skip
     print(
-        "\npeak memory (max RSS of a fresh process: TensorFlow itself, building VGG19 (the"
-        " stand-in's NumPy weights peak at ~1.1 GB), 3 steps)"
+        "\npeak memory (max RSS of a fresh process: TensorFlow itself (~0.6 GB), VGG19 and its"
+        " weights, 3 steps)"
     )
     for size in [*args.sizes, args.memory_size]:
         rows = []
