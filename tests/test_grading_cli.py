@@ -161,9 +161,14 @@ def test_a_grader_failure_gives_no_grade_is_reported_and_is_graded_again(tmp_pat
     # A rerun grades it (nothing was cached), and other limits mean grading again.
     assert cli.main(arguments) == 0
     assert rows(out)["alice"]["total_cost"] == "20"
+    # The logs hold raw learner output: readable by the instructor only.
+    assert (out / ".logs").stat().st_mode & 0o777 == 0o700
+    assert (out / ".logs" / "alice.log").stat().st_mode & 0o777 == 0o600
     capsys.readouterr()
     assert cli.main([*arguments, "--timeout", "30"]) == 0
     assert "Graded 1, skipped 0" in capsys.readouterr().out
-    # A grader failure on a rerun removes the older grade instead of leaving it as current.
+    # A grader failure on a rerun keeps the earlier grade and says so.
+    capsys.readouterr()
     assert cli.main([*arguments, "--memory-mb", "700"]) == 1
-    assert rows(out) == {}
+    assert "The earlier grade in its report was kept." in capsys.readouterr().err
+    assert rows(out)["alice"]["total_cost"] == "20"

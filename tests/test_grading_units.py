@@ -317,3 +317,25 @@ def test_a_train_step_reading_the_notebook_layers_is_named_in_fixed_words(tmp_pa
     assert "LEAK" not in text and "block4_conv2" not in text
     other = {"type": "KeyError", "message": "'something'", "line": None}
     assert "style_layers" not in learner_text.exception_text(other, where, "train_step", True)
+
+
+def test_constants_and_lambdas_made_by_library_calls_are_taken_along(tmp_path):
+    cells = [
+        "import functools\nimport numpy as np\nimport tensorflow as tf\n",
+        "NORM = np.float32(4)\nFOUR = int('4')\nmm = functools.partial(tf.matmul, transpose_b=True)\n",
+        "square = lambda a: helper_that_is_not_run_yet(a)\n",
+        "model = build_model()\n",
+        "# GRADED FUNCTION: gram_matrix\ndef gram_matrix(A):\n"
+        "    return mm(A, A) * NORM / FOUR + 0 * square\n",
+        "# GRADED FUNCTION: total_cost\ndef total_cost(J_content, J_style, alpha=10, beta=40):\n"
+        "    return model(J_content)\n",
+    ]
+    submission = read_submission(make_notebook(tmp_path / "n.ipynb", cells))
+    index = NotebookIndex(submission.notebooks[0])
+    program = build_program(index, index.definitions("gram_matrix")[-1], "gram_matrix")
+    for line in ("NORM = np.float32(4)", "FOUR = int('4')", "mm = functools.partial", "square ="):
+        assert line in program.source
+    assert program.notes == []
+    calls_own_code = build_program(index, index.definitions("total_cost")[-1], "total_cost")
+    assert "build_model" not in calls_own_code.source
+    assert "compute it inside the function" in calls_own_code.notes[0]

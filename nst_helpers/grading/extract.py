@@ -79,10 +79,45 @@ def _parse(source: str) -> tuple[ast.Module | None, str | None]:
         return None, error.__class__.__name__
 
 
+#: Builtins that a constant's definition may call (cheap, no side effects).
+_SAFE_BUILTINS = frozenset(
+    "abs bool complex dict float frozenset int len list max min pow range round set sorted "
+    "str sum tuple".split()
+)
+
+
+def _evaluated_nodes(node: ast.AST):
+    """The nodes of an expression that run when it is evaluated (not lambda bodies)."""
+    yield node
+    if isinstance(node, ast.Lambda):
+        yield from _evaluated_nodes(node.args)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _evaluated_nodes(child)
+
+
+def _is_safe_call(call: ast.Call) -> bool:
+    """A builtin like ``int(...)`` or a library function like ``np.float32(...)``,
+    ``tf.constant(...)`` or ``functools.partial(...)``: an attribute of an imported name.
+    A call of a bare name the notebook defines (``build_model()``) is not."""
+    function = call.func
+    if isinstance(function, ast.Name):
+        return function.id in _SAFE_BUILTINS
+    while isinstance(function, ast.Attribute):
+        function = function.value
+    return isinstance(function, ast.Name)
+
+
 def _is_simple_expression(node: ast.AST) -> bool:
-    """True for values that are cheap and harmless to evaluate: no calls, no awaits."""
-    forbidden = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
-    return not any(isinstance(child, forbidden) for child in ast.walk(node))
+    """True for values that are cheap and harmless to evaluate: literals, names, lambdas,
+    and calls of builtins or library attributes; no calls of the notebook's own functions."""
+    forbidden = (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
+    for child in _evaluated_nodes(node):
+        if isinstance(child, forbidden):
+            return False
+        if isinstance(child, ast.Call) and not _is_safe_call(child):
+            return False
+    return True
 
 
 def _target_names(target: ast.AST) -> list[str] | None:
@@ -335,7 +370,8 @@ def build_program(index: NotebookIndex, definition: Statement, name: str) -> Pro
             else:
                 notes.append(
                     f"`{name}` reads the notebook variable `{free}` ({binding.cell_label}), which "
-                    "is computed by code the grader does not run; pass it in as an argument."
+                    "is computed by code the grader does not run (it calls the notebook's own "
+                    "functions or state); compute it inside the function instead."
                 )
     ordered = sorted(included.values(), key=lambda s: (s.order < 0, s.order))
     source, line_map = _program_text(ordered)

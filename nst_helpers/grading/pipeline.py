@@ -149,8 +149,11 @@ def grade_one(path: Path, identifier: str, options: GradeOptions, seed: int):
         submission, options.rubric, lambda name: cases(name, seed)
     )
     log_path = Path(options.out_dir) / ".logs" / f"{identifier}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # The logs hold the learners' raw output and messages: the instructor's eyes only.
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log_path.parent.chmod(0o700)
     log_path.write_bytes(b"")
+    log_path.chmod(0o600)
     outcomes = run_tasks(tasks, options.limits, log_path) if tasks else {}
     failures = [o for o in outcomes.values() if o.state == GRADER_ERROR]
     if failures:
@@ -207,11 +210,17 @@ def already_graded(path: Path, identifier: str, options: GradeOptions) -> bool:
 
 
 def _report_grader_error(identifier: str, options: GradeOptions, text: str, warn) -> None:
-    """No grade for this submission: remove an older report, tell the instructor."""
+    """No new grade for this submission: keep an earlier valid report, tell the instructor.
+
+    A failed regrade (a mistyped limit, a broken environment) must not erase a grade that
+    was made before; the earlier report stays in the gradebook and the instructor is told.
+    """
     folder = Path(options.out_dir) / identifier
-    for name in (reports.REPORT_NAME, "feedback.md", "feedback.html"):
-        (folder / name).unlink(missing_ok=True)
-    warn(f"nst grade: {identifier}: NOT GRADED, grader error (not the learner's): {text}")
+    earlier = folder / reports.REPORT_NAME
+    kept = " The earlier grade in its report was kept." if earlier.is_file() else ""
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    warn(f"nst grade: {identifier}: NOT GRADED, grader error (not the learner's): {text}{kept}")
 
 
 def _print_to_stderr(text: str) -> None:
