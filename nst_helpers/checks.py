@@ -286,6 +286,12 @@ def _call(function, function_name: str, case: dict) -> Returned:
         if named:
             raise AssertionError(named) from None
         text = f"{type(error).__name__}: {error}"
+        if "Failed to convert elements of" in str(error) and "None" in str(error):
+            raise AssertionError(
+                f"{function_name} raised {text}. A shape it used is unknown (None) while "
+                "TensorFlow traces it, e.g. inside tf.function: read the sizes with "
+                "tf.shape(a_G) instead of a_G.shape, or drop the decorator."
+            ) from None
         if "NoneType" in text or "None" in str(error):
             raise AssertionError(
                 f"{function_name} raised {text}. Most likely its code is not filled in yet: "

@@ -654,3 +654,18 @@ def test_reference_compiled_with_tf_function_passes(function_name, capsys):
     """Learners may decorate their function with @tf.function; the check must still work."""
     checks.check(function_name, tf.function(REFERENCES[function_name]))
     assert "All tests passed." in capsys.readouterr().out
+
+
+def test_unknown_static_shapes_inside_tf_function_get_their_own_hint():
+    spec = tf.TensorSpec([1, None, None, None], tf.float32)
+
+    @tf.function(input_signature=[spec, spec])
+    def compute_layer_style_cost(a_S, a_G):
+        _, n_H, n_W, n_C = a_G.shape
+        a_S = tf.transpose(tf.reshape(a_S, [-1, n_C]))
+        a_G = tf.transpose(tf.reshape(a_G, [-1, n_C]))
+        difference = tf.matmul(a_S, a_S, transpose_b=True) - tf.matmul(a_G, a_G, transpose_b=True)
+        return tf.reduce_sum(difference**2) / (4.0 * n_C**2 * (n_H * n_W) ** 2)
+
+    message = expect_failure("compute_layer_style_cost", compute_layer_style_cost, "tf.shape(a_G)")
+    assert "not filled in" not in message

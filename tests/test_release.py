@@ -261,8 +261,10 @@ def test_command_check_fails_when_a_student_notebook_is_stale(tmp_path, capsys):
 
 def test_command_reports_a_missing_source_folder(tmp_path, capsys):
     missing = tmp_path / "nowhere"
-    assert cli.main(["release", "--source", str(missing), "--out", str(tmp_path)]) == 1
+    assert cli.main(["release", "--source", str(missing), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+    # --check tells a usage problem (2) from an out-of-date release (1).
+    assert cli.main(["release", "--check", "--source", str(missing), "--out", str(tmp_path)]) == 2
 
 
 def test_release_refuses_to_overwrite_the_solutions(tmp_path):

@@ -1,7 +1,8 @@
 """``nst release``: write the student notebooks from the solution notebooks.
 
-``--check`` writes nothing and fails when a student notebook in ``--out`` is missing or
-differs from what a release would write (for CI). ``--normalise-solutions`` first puts
+``--check`` writes nothing and exits 1 when a student notebook in ``--out`` is missing or
+differs from what a release would write (for CI); a usage problem, such as a missing
+solutions folder, exits 2. ``--normalise-solutions`` first puts
 the solution notebooks back in their committed form after an edit in Jupyter (only the
 expected outputs of ``# NBVAL_CHECK_OUTPUT`` cells kept), then releases.
 """
@@ -54,9 +55,9 @@ def run(args) -> int:
             print(f"Student notebooks in {args.out} are up to date.")
             return 0
         written = release(args.source, args.out)
-    except (OSError, ValueError) as error:
-        print(f"nst release: {error}", file=sys.stderr)
-        return 1
+    except (OSError, ValueError) as error:  # a usage problem, not a stale release: exit 2
+        print(f"nst release: error: {error}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     return 0
