@@ -57,7 +57,7 @@ def run(args) -> int:
         return 2
     for name, value, low in (("--jobs", args.jobs, 1), ("--timeout", args.timeout, 0.1)):
         if value < low:
-            print(f"nst grade: {name} must be at least {low}, got {value}.", file=sys.stderr)
+            print(f"nst grade: error: {name} must be at least {low}, got {value}.", file=sys.stderr)
             return 2
     if args.memory_mb < 0:
         print("nst grade: --memory-mb must be 0 (no limit) or positive.", file=sys.stderr)
@@ -74,7 +74,7 @@ def run(args) -> int:
         )
         summary = grade_submissions(args.submissions, options)
     except ValueError as error:
-        print(f"nst grade: {error}", file=sys.stderr)
+        print(f"nst grade: error: {error}", file=sys.stderr)
         return 2
     print(
         f"Graded {len(summary['graded'])}, skipped {len(summary['skipped'])} already graded. "
