@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import os
 
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) hides what matters to
-# a learner; warnings and errors still show. A user's own setting wins.
+# Quieten TensorFlow's C++ info and warning logs (a user's own setting wins). In TF 2.21
+# the lines printed before absl initialises ignore it; the `nst` command hides those
+# itself (nst_helpers.cli).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _EXPORTS = {

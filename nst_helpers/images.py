@@ -9,14 +9,15 @@ that happens inside the feature extractor (``nst_helpers.vgg``).
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import warnings
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from nst_helpers.files import write_atomically
 
 #: Images with more pixels than this are refused as likely decompression bombs.
 MAX_PIXELS = 100_000_000
@@ -143,16 +144,6 @@ def _as_uint8_array(image) -> np.ndarray:
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _new_file_mode(path: Path) -> int:
-    """The permissions a plain ``open(path, "w")`` would give: the old file's, or 0666 & ~umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def save_image(image, path) -> Path:
     """Save a [0, 1] RGB image ((1, H, W, 3) or (H, W, 3)) to ``path``; return the path.
 
@@ -168,17 +159,9 @@ def save_image(image, path) -> Path:
             f"{', '.join(sorted(SAVE_FORMATS))}."
         )
     pixels = _as_uint8_array(image)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            Image.fromarray(pixels, mode="RGB").save(stream, format=image_format)
-        os.chmod(temporary, _new_file_mode(path))  # mkstemp makes 0600; a saved image is not secret
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    encoded = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(encoded, format=image_format)
+    return write_atomically(path, encoded.getvalue())
 
 
 def show_images(images, titles=None, columns: int | None = None, size: float = 4.0):

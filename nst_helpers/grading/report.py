@@ -19,27 +19,16 @@ import csv
 import html
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nst_helpers import files
 from nst_helpers.grading.learner_text import one_line
 from nst_helpers.grading.score import FunctionResult
 
 REPORT_NAME = "SUBMISSION.json"
 GRADEBOOK_NAME = "grades.csv"
 FORMAT_VERSION = 1
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: Files get the usual permissions (mkstemp alone would make them private to the owner).
-_FILE_MODE = 0o666 & ~_current_umask()
 
 
 @dataclass
@@ -82,18 +71,8 @@ class SubmissionGrade:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, _FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all (``nst_helpers.files``)."""
+    files.write_atomically(path, text.encode("utf-8"))
 
 
 def _points(value: float) -> str:
