@@ -95,8 +95,8 @@ def _peak_memory_mb() -> float:
 
 
 def _images(size: int):
-    from nst_helpers.data import sample_pair
     from nst_helpers.images import load_image
+    from nst_helpers.samples import sample_pair
 
     content_path, style_path = sample_pair(CONTENT, STYLE)
     return load_image(content_path, max_size=size), load_image(style_path, max_size=size)
@@ -113,11 +113,11 @@ def _vgg():
 
 
 class EngineStep:
-    """The engine's own compiled train step (``nst_helpers.train_steps.AdamRun``) at one size."""
+    """The engine's own compiled train step (``nst_helpers.train.steps.AdamRun``) at one size."""
 
     def __init__(self, content, style, vgg, jit: bool):
-        from nst_helpers.train_options import StylizeOptions, weighted_style_layers
-        from nst_helpers.train_steps import AdamRun, compute_targets, make_loss_function
+        from nst_helpers.train.options import StylizeOptions, weighted_style_layers
+        from nst_helpers.train.steps import AdamRun, compute_targets, make_loss_function
         from nst_helpers.vgg import make_feature_extractor
 
         options = StylizeOptions(image_size=int(max(content.shape[1:3])), scales=1)
@@ -209,7 +209,7 @@ class Baseline:
         self.optimizer = keras.optimizers.Adam(learning_rate=0.01)
 
     def step(self) -> float:
-        from nst_helpers.step import train_step
+        from nst_helpers.reference_step import train_step
 
         return float(train_step(self.image, self.extract, self.content_targets,
                                 self.style_targets, self.optimizer))  # fmt: skip

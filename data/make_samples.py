@@ -12,7 +12,7 @@ data/SOURCES.md); this script only resizes them (longest side 512 px) and saves 
 scikit-image is not a dependency: point the script at an unpacked copy of its
 ``skimage/data`` folder (e.g. from ``pip download --no-deps scikit-image``).
 
-Not imported by the package: ``nst_helpers.data`` only lists the files this writes.
+Not imported by the package: ``nst_helpers.samples`` only lists the files this writes.
 """
 
 from __future__ import annotations

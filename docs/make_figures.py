@@ -64,8 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=150)
     args = parser.parse_args(argv)
 
-    from nst_helpers.data import sample_pair
     from nst_helpers.images import load_image
+    from nst_helpers.samples import sample_pair
     from nst_helpers.train import stylize
     from nst_helpers.vgg import load_vgg19
 

@@ -29,7 +29,7 @@ _EXPORTS = {
         "unroll_activation",
     ],
     "nst_helpers.images": ["ImageError", "load_image", "resize_image", "save_image", "show_images"],
-    "nst_helpers.step": ["clip_0_1", "train_step"],
+    "nst_helpers.reference_step": ["clip_0_1", "train_step"],
     "nst_helpers.vgg": [
         "FeatureExtractor",
         "WeightsFileError",

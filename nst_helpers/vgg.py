@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from nst_helpers.devices import enable_gpu_memory_growth
+from nst_helpers.resources import data_dir
 
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_URL = (
@@ -59,11 +60,8 @@ class WeightsFileError(ValueError):
 
 
 def project_data_dir() -> Path:
-    """The project's ``data/`` folder (``NST_DATA_DIR`` overrides it)."""
-    override = os.environ.get("NST_DATA_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "data"
+    """The course's ``data/`` folder, where ``pretrained-model/`` may hold the weights."""
+    return data_dir()
 
 
 def keras_cache_dir() -> Path:

@@ -4,11 +4,9 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import nst_helpers
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def pyproject():

@@ -9,10 +9,10 @@ that the tolerances of tests/test_costs.py cover the emulated error of its own i
 
 import numpy as np
 import pytest
-from test_costs import SHAPES, STYLE_RTOL, numpy_layer_style_cost, random_activation
 
 from nst_helpers import checks
 from nst_helpers.checks import Returned
+from tests.test_costs import SHAPES, STYLE_RTOL, numpy_layer_style_cost, random_activation
 
 
 def tf32(values) -> np.ndarray:

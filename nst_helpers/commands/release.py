@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from nst_helpers.release import normalise_solutions, release, stale_notebooks
+    from nst_helpers.course.release import normalise_solutions, release, stale_notebooks
 
     try:
         if args.normalise_solutions and not args.check:

@@ -95,7 +95,7 @@ def _inputs(args) -> tuple[Path, Path, Path]:
     from nst_helpers.images import SAVE_FORMATS
 
     if args.demo:
-        from nst_helpers.data import sample_pair
+        from nst_helpers.samples import sample_pair
 
         content, style = sample_pair()
         if args.content or args.style:
@@ -123,7 +123,7 @@ def _inputs(args) -> tuple[Path, Path, Path]:
 def run(args) -> int:
     try:
         content_path, style_path, output = _inputs(args)
-        from nst_helpers.train_options import make_options
+        from nst_helpers.train.options import make_options
 
         overrides = {
             field: getattr(args, name)

@@ -2,9 +2,8 @@
 
 Modules, one concern each:
 
-- ``notebook``: read a submission (a notebook or a folder of notebooks) without trusting it.
-- ``extract``: parse the cells; cut out a function's definition and the little code it needs.
-- ``locate``: decide which definition of a graded function counts, and say why.
+- (reading a submission, cutting out a function's code and deciding which definition counts
+  live in ``nst_helpers.course``: ``notebooks``, ``extract``, ``locate``.)
 - ``delegation``: the static check that a graded function does not call the reference.
 - ``runner`` / ``worker`` / ``sandbox``: run the learner's code in an isolated child process.
 - ``score`` / ``rubric``: judge the child's plain arrays in the grader's own process, give points.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 
-from nst_helpers.grading.extract import Program, Statement
+from nst_helpers.course.extract import Program, Statement
 
 PACKAGE = "nst_helpers"
 _DYNAMIC_NAMES = {

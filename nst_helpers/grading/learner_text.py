@@ -21,6 +21,8 @@ import ast
 import builtins
 import re
 
+from nst_helpers.course.cells import is_blank_statement
+
 #: TensorFlow's error classes (``tf.errors``) and the AutoGraph one, by name.
 _TENSORFLOW_ERRORS = {
     "AbortedError",
@@ -176,30 +178,13 @@ def exception_text(error: dict, located, name: str, filled_in: bool) -> str:
     return f"{text} {hint}".strip()
 
 
-def _is_blank_statement(node: ast.stmt) -> bool:
-    """A statement of the release's template: ``x = None``, ``a, b = None, None``, ``None``,
-    a string, ``pass``, ``return name``, or a ``with`` block of such statements."""
-    if isinstance(node, ast.Pass):
-        return True
-    if isinstance(node, ast.Expr):
-        return isinstance(node.value, ast.Constant)
-    if isinstance(node, ast.Assign):
-        values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-        return all(isinstance(v, ast.Constant) and v.value is None for v in values)
-    if isinstance(node, ast.Return):
-        return node.value is None or isinstance(node.value, (ast.Name, ast.Constant))
-    if isinstance(node, ast.With):
-        return all(_is_blank_statement(child) for child in node.body)
-    return False
-
-
 def is_filled_in(located, name: str) -> bool:
     """Whether the function holds code of the learner's (not only the release's blanks)."""
     program = getattr(located, "program", None)
     node = _function_node(program.source, name) if program is not None else None
     if node is None:
         return False
-    return not all(_is_blank_statement(statement) for statement in node.body)
+    return not all(is_blank_statement(statement) for statement in node.body)
 
 
 _VIOLATION_PATTERNS = (

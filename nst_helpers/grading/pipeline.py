@@ -29,16 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nst_helpers.checks import cases
-from nst_helpers.grading import report as reports
-from nst_helpers.grading.delegation import find_delegation
-from nst_helpers.grading.extract import NotebookIndex
-from nst_helpers.grading.locate import locate
-from nst_helpers.grading.notebook import (
+from nst_helpers.course.extract import NotebookIndex
+from nst_helpers.course.locate import locate
+from nst_helpers.course.notebooks import (
     Submission,
     notebook_paths,
     read_submission,
     submission_identifier,
 )
+from nst_helpers.grading import report as reports
+from nst_helpers.grading.delegation import find_delegation
 from nst_helpers.grading.rubric import Rubric
 from nst_helpers.grading.runner import Limits, Task, run_tasks
 from nst_helpers.grading.score import GRADER_ERROR, FunctionResult, not_run, score

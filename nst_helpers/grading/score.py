@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from nst_helpers.course.locate import Located
 from nst_helpers.grading import learner_text
 from nst_helpers.grading.learner_text import hide_sizes, one_line
-from nst_helpers.grading.locate import Located
 from nst_helpers.grading.rubric import FunctionRule
 from nst_helpers.grading.runner import Outcome
 from nst_helpers.grading.sandbox import BLOCKED_DESCRIPTIONS

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from nst_helpers.checks import cases
-from nst_helpers.grading.notebook import read_submission
+from nst_helpers.course.notebooks import read_submission
 from nst_helpers.grading.pipeline import plan
 from nst_helpers.grading.rubric import load_rubric
 from nst_helpers.grading.runner import Limits, run_tasks

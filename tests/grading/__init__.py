@@ -1,0 +1,1 @@
+"""Tests of the nst_helpers package; the layout mirrors the package."""
