@@ -14,13 +14,14 @@ import importlib
 import os
 import sys
 
-COMMANDS = {
-    "stylize": "Stylise a photo with a style image.",
-    "fetch": "Download the ImageNet VGG19 weights or the optional paintings (hash-checked).",
-    "release": "Make the student notebooks from the solution notebooks.",
-    "grade": "Auto-grade student notebooks into a gradebook and feedback.",
-    "validate": "Check a notebook before submitting (--invert: the release must fail).",
-}
+#: The subcommands, in the order ``nst --help`` lists them; each is a module of
+#: ``nst_helpers.commands`` (light to import: the work is imported when it runs).
+COMMANDS = ("stylize", "fetch", "release", "grade", "validate")
+
+
+def command_module(name: str):
+    """The module of subcommand ``name``."""
+    return importlib.import_module(f"nst_helpers.commands.{name}")
 
 
 #: Subcommands that load TensorFlow in this process.
@@ -70,7 +71,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="nst", description="Neural Style Transfer course tools.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, summary in COMMANDS.items():
+    for name in COMMANDS:
+        summary = command_module(name).HELP
         subparser = subparsers.add_parser(name, help=summary, description=summary)
         subparser.set_defaults(command=name)
     return parser
@@ -78,15 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or argv[0] not in COMMANDS:
+        parser = build_parser()
         parser.parse_args(argv)  # prints help or the error for an unknown command
         parser.print_help(sys.stderr)
         return 2
     if argv[0] in USES_TENSORFLOW and not {"-h", "--help"} & set(argv[1:]):
         import_tensorflow_quietly()
-    module = importlib.import_module(f"nst_helpers.commands.{argv[0]}")
-    subparser = OneLineErrorParser(prog=f"nst {argv[0]}", description=COMMANDS[argv[0]])
+    module = command_module(argv[0])
+    subparser = OneLineErrorParser(prog=f"nst {argv[0]}", description=module.HELP)
     module.add_arguments(subparser)
     args = subparser.parse_args(argv[1:])
     try:

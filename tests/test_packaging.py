@@ -125,3 +125,38 @@ def test_scales_accepts_a_count_or_sizes():
 
     assert _scales("3") == 3
     assert _scales("128,256,384") == [128, 256, 384]
+
+
+DOCUMENTS = [
+    "README.md",
+    "CONTRIBUTING.md",
+    *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")),
+]
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings."""
+    anchors = set()
+    for heading in re.findall(r"^#+ (.+)$", markdown, re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors
+
+
+def test_readme_fits_on_two_screens():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 150
+
+
+def test_every_relative_link_in_the_documentation_works():
+    for document in DOCUMENTS:
+        path = ROOT / document
+        text = path.read_text()
+        text_without_code = re.sub(r"```.*?```", "", text, flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text_without_code):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            assert linked.exists(), f"{document}: link to missing {target}"
+            if anchor:
+                assert anchor in _anchors(linked.read_text()), f"{document}: no anchor {target}"

@@ -19,7 +19,7 @@ reserve far more address space than the limit allows, and parallel children woul
 compete for the GPU's memory.
 
 What it does not give: no network or file-system isolation beyond what ``sandbox``'s
-audit hook blocks; that needs a container (see README, section "instructors").
+audit hook blocks; that needs a container (see docs/instructors.md).
 """
 
 from __future__ import annotations

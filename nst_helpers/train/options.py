@@ -7,7 +7,7 @@ style weights. It does not run anything and does not import TensorFlow.
 
 Defaults: a recognisable image in a few minutes on a laptop CPU with the ImageNet
 weights. 384 px, 300 Adam steps split over three scales (96, 192, 384 px): about 131
-full-size steps of work, ~2-4 minutes on a 2-4 core laptop (README "performance").
+full-size steps of work, ~2-4 minutes on a 2-4 core laptop (docs/performance.md).
 Adam with learning rate 0.02 (TensorFlow's tutorial and crowsonkb's implementation) on
 [0, 1] pixels; α 10, β 40 (the classic assignment: Adam is invariant to the loss's
 scale, so only their ratio matters); content initialisation; style layers weighted
@@ -65,7 +65,7 @@ class StylizeOptions:
         seed: seed of the initial noise (NumPy's RandomState; TF's streams are not used).
         preserve_color: keep the content's colours: transfer only luminance (post-processing).
         jit_compile: compile the train step with XLA. None picks the faster choice for
-            the device (measured: off on CPU, see README "performance"; on on a GPU).
+            the device (measured: off on CPU, see docs/performance.md; on on a GPU).
     """
 
     image_size: int = 384

@@ -66,8 +66,8 @@ def make_loss_function(feature_extractor, content_layer, style_layers, alpha, be
 
 
 def default_jit_compile() -> bool:
-    """XLA only where it is expected to help: measured slower on CPU for this step (README
-    "performance"); on GPUs XLA usually helps (not measured here: no GPU)."""
+    """XLA only where it is expected to help: measured slower on CPU for this step
+    (docs/performance.md); on GPUs XLA usually helps (not measured here: no GPU)."""
     return bool(tf.config.list_physical_devices("GPU"))
 
 
