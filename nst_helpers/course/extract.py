@@ -1,37 +1,45 @@
 """Find a graded function's definition in a notebook and cut out the little code it needs.
 
 The grader never runs a whole notebook (no training cells, no shell magics, no file
-downloads): for each graded function it sends the child process only the function's
-``def`` plus the module-level statements that the function's free names resolve to
-(imports, simple assignments such as constants, helper functions and classes), found by
-parsing every code cell with ``ast``. Names resolve as Jupyter's "Run All" would leave
-them: the last module-level binding in notebook order wins, so a duplicated cell's last
-definition counts. IPython magics are turned into ``get_ipython()`` calls by IPython's
-own transformer (or commented out when IPython is absent), so they never run.
+downloads): for each graded function it sends the sandbox only the function's ``def``
+(or ``name = lambda ...``) plus the module-level statements that its global names
+resolve to (imports, reduced to the names used; constants, with the subscript and
+augmented assignments that complete them; helper functions and classes), found by
+parsing every code cell with ``ast`` and reading each statement's scopes with
+``symtable`` (so an inner parameter named ``tf`` does not hide the module's ``tf``).
+Names resolve as Jupyter's "Run All" would leave them: the last module-level binding in
+notebook order wins. IPython magics are turned into ``get_ipython()`` calls by IPython's
+own transformer, so they never run; the cell magics that run their body as ordinary
+Python in the notebook's namespace (``%%time``, ``%%capture``, ``%%prun``) are removed
+and their body is read like any cell, as Jupyter would run it.
 
-This module decides *what* runs; ``delegation`` decides whether it may, and
-``runner`` runs it.
+The work is linear in the notebook's size: bindings are indexed by name once, and each
+statement's source is cut from its cell's lines without rescanning the cell. Deeply
+nested code may raise ``RecursionError`` here; the caller reports it as the learner's
+"too complex to analyse", never as a grader failure.
+
+This module decides *what* runs; ``grading.delegation`` decides whether it may, and
+``grading.runner`` runs it.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import symtable
 from dataclasses import dataclass, field
 
 from nst_helpers.course.notebooks import Notebook
 
 _FENCE = re.compile(r"^\s*```.*$", re.M)
 _MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$", re.M)
+_CELL_MAGIC = re.compile(r"^%%([A-Za-z_][A-Za-z0-9_]*)\b.*$")
 _MAX_JOINED_CELLS = 4
+#: Cell magics whose body Jupyter runs as ordinary Python in the notebook's namespace.
+TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture", "prun"})
 
 
-def strip_magics(source: str) -> str:
-    """Turn IPython magics and shell escapes into code that does nothing when not run.
-
-    IPython's transformer rewrites ``%time x = f()`` into ``get_ipython().run_line_magic(...)``,
-    a call the extractor never includes. Without IPython, magic lines become comments.
-    """
+def _transform(source: str) -> str:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
@@ -44,6 +52,22 @@ def strip_magics(source: str) -> str:
         return source
 
 
+def strip_magics(source: str) -> str:
+    """Turn IPython magics and shell escapes into code that does nothing when not run.
+
+    IPython's transformer rewrites ``%time x = f()`` into ``get_ipython().run_line_magic(...)``,
+    a call the extractor never includes. A cell that starts with ``%%time``, ``%%capture``
+    or ``%%prun`` runs its body as Python: the magic's line becomes blank (so line numbers
+    stay those of the cell) and the body is read as code. Any other cell magic (``%%bash``,
+    ``%%writefile``, ...) leaves no code.
+    """
+    first, newline, rest = source.partition("\n")
+    match = _CELL_MAGIC.match(first)
+    if match and match.group(1) in TRANSPARENT_CELL_MAGICS:
+        return "\n" + _transform(rest) if newline else ""
+    return _transform(source)
+
+
 @dataclass
 class Statement:
     """One module-level statement of a notebook: where it is and which names it binds."""
@@ -52,14 +76,37 @@ class Statement:
     cell_index: int
     order: int
     names: tuple[str, ...]
-    kind: str  # "import" | "def" | "class" | "assign" | "other"
+    kind: str  # "import" | "def" | "class" | "assign" | "update" | "other"
     simple: bool = True
     note: str = ""
     text: str = ""  # the source the statement was parsed from (for its exact lines)
+    #: The lines of ``text`` (shared by every statement of a cell: cut once, not per statement).
+    lines: list[str] | None = None
 
     @property
     def cell_label(self) -> str:
         return f"cell {self.cell_index + 1}"
+
+    def source_lines(self) -> list[str] | None:
+        """The statement's own source lines (decorators included) as written, or None."""
+        node = self.node
+        if not self.text or getattr(node, "end_lineno", None) is None:
+            return None
+        if self.lines is None:
+            self.lines = self.text.splitlines()
+        first = _first_line(node)
+        if first != node.lineno and node.col_offset != 0:
+            return None
+        selected = self.lines[first - 1 : node.end_lineno]
+        if not selected:
+            return None
+        selected = list(selected)
+        # Column offsets are UTF-8 byte offsets (two statements may share a line: a = 1; b = 2).
+        last = selected[-1].encode("utf-8")[: node.end_col_offset].decode("utf-8", "replace")
+        selected[-1] = last
+        if first == node.lineno and node.col_offset:
+            selected[0] = selected[0].encode("utf-8")[node.col_offset :].decode("utf-8", "replace")
+        return selected
 
 
 @dataclass
@@ -87,13 +134,18 @@ _SAFE_BUILTINS = frozenset(
 
 
 def _evaluated_nodes(node: ast.AST):
-    """The nodes of an expression that run when it is evaluated (not lambda bodies)."""
-    yield node
-    if isinstance(node, ast.Lambda):
-        yield from _evaluated_nodes(node.args)
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _evaluated_nodes(child)
+    """The nodes of an expression that run when it is evaluated (not lambda bodies).
+
+    Iterative, so that a very long expression cannot exhaust the interpreter's stack.
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, ast.Lambda):
+            stack.append(current.args)
+            continue
+        stack.extend(ast.iter_child_nodes(current))
 
 
 def _is_safe_call(call: ast.Call) -> bool:
@@ -134,8 +186,40 @@ def _target_names(target: ast.AST) -> list[str] | None:
     return None
 
 
+def _updated_root(target: ast.AST) -> ast.Name | None:
+    """``X`` for targets ``X[...]``, ``X.a``, ``X[...].b[...]``: the module name being changed."""
+    node = target
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node if isinstance(node, ast.Name) and node is not target else None
+
+
+def _update_statement(node: ast.stmt, cell_index: int, order: int) -> Statement | None:
+    """A statement that changes an existing module name: ``X["k"] = v``, ``N *= 4``,
+    ``X.append(v)``; None for anything else."""
+    if isinstance(node, ast.AugAssign):
+        root = node.target if isinstance(node.target, ast.Name) else _updated_root(node.target)
+        if root is None:
+            return None
+        simple = _is_simple_expression(node.value) and _is_simple_expression(node.target)
+        return Statement(node, cell_index, order, (root.id,), "update", simple=simple)
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        root = _updated_root(node.targets[0])
+        if root is None:
+            return None
+        simple = _is_simple_expression(node.value) and _is_simple_expression(node.targets[0])
+        return Statement(node, cell_index, order, (root.id,), "update", simple=simple)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        function = node.value.func
+        if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name):
+            call = node.value
+            simple = all(_is_simple_expression(a) for a in [*call.args, *call.keywords])
+            return Statement(node, cell_index, order, (function.value.id,), "update", simple)
+    return None
+
+
 def describe_statement(node: ast.stmt, cell_index: int, order: int) -> Statement:
-    """Classify a module-level statement and list the names it binds."""
+    """Classify a module-level statement and list the names it binds (or changes)."""
     if isinstance(node, ast.Import):
         names = tuple((alias.asname or alias.name.split(".")[0]) for alias in node.names)
         return Statement(node, cell_index, order, names, "import")
@@ -146,6 +230,9 @@ def describe_statement(node: ast.stmt, cell_index: int, order: int) -> Statement
         return Statement(node, cell_index, order, (node.name,), "def")
     if isinstance(node, ast.ClassDef):
         return Statement(node, cell_index, order, (node.name,), "class")
+    update = _update_statement(node, cell_index, order)
+    if update is not None:
+        return update
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         names: list[str] = []
@@ -156,34 +243,66 @@ def describe_statement(node: ast.stmt, cell_index: int, order: int) -> Statement
             names.extend(found)
         value = node.value
         simple = value is not None and _is_simple_expression(value)
+        if value is None:  # ``x: int`` binds nothing
+            return Statement(node, cell_index, order, (), "other", simple=False)
         return Statement(node, cell_index, order, tuple(names), "assign", simple=simple)
     return Statement(node, cell_index, order, (), "other", simple=False)
 
 
-def free_names(node: ast.AST) -> set[str]:
-    """Names a statement reads from the module namespace (an over-approximation is fine)."""
-    loaded, stored = set(), set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name):
-            (loaded if isinstance(child.ctx, ast.Load) else stored).add(child.id)
-        elif isinstance(child, ast.arg):
-            stored.add(child.arg)
-        elif isinstance(child, (ast.Import, ast.ImportFrom)) and child is not node:
-            for alias in child.names:
-                stored.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if child is not node:
-                stored.add(child.name)
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        # Defaults and decorators are evaluated in the module namespace.
-        outer = set()
-        for expression in [*node.args.defaults, *node.args.kw_defaults, *node.decorator_list]:
-            if expression is not None:
-                outer |= {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
-        return (loaded - stored) | outer
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        return loaded
-    return loaded - stored
+def is_lambda_definition(statement: Statement, name: str) -> bool:
+    """``name = lambda ...``: a graded function written as a lambda."""
+    node = statement.node
+    return (
+        statement.kind == "assign"
+        and statement.names == (name,)
+        and isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Lambda)
+    )
+
+
+def _global_names(table: symtable.SymbolTable, found: set[str]) -> None:
+    """Names that ``table``'s nested scopes read from the module namespace (iteratively)."""
+    pending = list(table.get_children())
+    while pending:
+        scope = pending.pop()
+        for symbol in scope.get_symbols():
+            if symbol.is_global() and symbol.is_referenced():
+                found.add(symbol.get_name())
+        pending.extend(scope.get_children())
+
+
+def _free_names_by_ast(node: ast.AST) -> set[str]:
+    """An over-approximation used when ``symtable`` cannot read a statement."""
+    loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        loaded.discard(node.name)
+    return loaded
+
+
+def free_names(node: ast.AST, source: str | None = None) -> set[str]:
+    """Names a module-level statement reads from the module namespace.
+
+    Scopes are read with ``symtable``: a name bound in a function (a parameter, a local,
+    an inner function) is not a module name there, even if the module has one of the
+    same name. ``source`` is the statement's own text (``ast.unparse`` when not given).
+    An augmented assignment (``N *= 4``) reads the name it changes.
+    """
+    text = source if source is not None else ast.unparse(node)
+    try:
+        table = symtable.symtable(text, "<statement>", "exec")
+    except (SyntaxError, ValueError):
+        return _free_names_by_ast(node)
+    found = {
+        symbol.get_name()
+        for symbol in table.get_symbols()
+        if symbol.is_referenced() or (symbol.is_assigned() and isinstance(node, ast.AugAssign))
+    }
+    if isinstance(node, ast.AugAssign):
+        root = node.target if isinstance(node.target, ast.Name) else _updated_root(node.target)
+        if root is not None:
+            found.add(root.id)
+    _global_names(table, found)
+    return found
 
 
 class NotebookIndex:
@@ -193,6 +312,9 @@ class NotebookIndex:
         self.notebook = notebook
         self.cells: list[ParsedCell] = []
         self.statements: list[Statement] = []
+        self._by_name: dict[str, list[Statement]] = {}
+        self._updates: dict[str, list[Statement]] = {}
+        self._star_imports: list[Statement] = []
         order = 0
         for cell in notebook.cells:
             if cell.cell_type != "code":
@@ -201,21 +323,39 @@ class NotebookIndex:
             text = strip_magics(cell.source)
             tree, error = _parse(text)
             self.cells.append(ParsedCell(cell.index, "code", tree, error))
+            lines = text.splitlines()
             for node in tree.body if tree else []:
                 statement = describe_statement(node, cell.index, order)
-                statement.text = text
-                self.statements.append(statement)
+                statement.text, statement.lines = text, lines
+                self._add(statement)
                 order += 1
+
+    def _add(self, statement: Statement) -> None:
+        self.statements.append(statement)
+        if statement.kind == "update":
+            self._updates.setdefault(statement.names[0], []).append(statement)
+            return
+        for name in statement.names:
+            if name == "*":
+                self._star_imports.append(statement)
+            else:
+                self._by_name.setdefault(name, []).append(statement)
 
     def bindings(self, name: str) -> list[Statement]:
         """The module-level statements binding ``name``, in notebook order."""
-        found = [s for s in self.statements if name in s.names]
-        if not found:
-            found = [s for s in self.statements if "*" in s.names]
-        return found
+        return self._by_name.get(name) or list(self._star_imports)
+
+    def updates_after(self, name: str, binding: Statement) -> list[Statement]:
+        """Statements that change ``name`` after ``binding`` (``X["k"] = v``, ``N *= 4``)."""
+        return [s for s in self._updates.get(name, []) if s.order > binding.order]
 
     def definitions(self, name: str) -> list[Statement]:
-        return [s for s in self.statements if s.kind == "def" and s.names == (name,)]
+        """``def name(`` statements and ``name = lambda ...``, in notebook order."""
+        return [
+            s
+            for s in self._by_name.get(name, [])
+            if (s.kind == "def" and s.names == (name,)) or is_lambda_definition(s, name)
+        ]
 
     def marker_cells(self, name: str) -> list[int]:
         return [cell.index for cell in self.notebook.cells if name in cell.graded_names()]
@@ -288,7 +428,7 @@ def _starts_indented(source: str) -> bool:
 
 @dataclass
 class Program:
-    """The code the child runs to define one graded function, and how it was assembled."""
+    """The code the sandbox runs to define one graded function, and how it was assembled."""
 
     source: str
     statements: list[Statement]
@@ -311,50 +451,81 @@ def _first_line(node: ast.stmt) -> int:
     return min([node.lineno] + [d.lineno for d in decorators])
 
 
-def _statement_lines(statement: Statement) -> list[str] | None:
-    """The statement's own source lines (decorators included) as written, or None."""
-    node = statement.node
-    if not statement.text:
-        return None
-    if getattr(node, "decorator_list", None):
-        if node.col_offset != 0 or node.end_lineno is None:
-            return None
-        return statement.text.splitlines()[_first_line(node) - 1 : node.end_lineno]
-    segment = ast.get_source_segment(statement.text, node)
-    return segment.splitlines() if segment else None
+def _reduced_import(node: ast.stmt, needed: set[str]) -> ast.stmt:
+    """An import statement keeping only the aliases that bind ``needed`` names."""
+
+    def bound(alias: ast.alias) -> str:
+        if isinstance(node, ast.Import):
+            return alias.asname or alias.name.split(".")[0]
+        return alias.asname or alias.name
+
+    names = [alias for alias in node.names if alias.name == "*" or bound(alias) in needed]
+    if isinstance(node, ast.Import):
+        return ast.Import(names=names)
+    return ast.ImportFrom(module=node.module, names=names, level=node.level)
 
 
-def _program_text(statements: list[Statement]) -> tuple[str, list]:
+def _program_text(statements: list[Statement], needed_aliases: dict[int, set[str]]) -> tuple:
     lines: list[str] = []
     line_map: list = [None]
+    nodes = []
     for statement in statements:
-        own = _statement_lines(statement)
+        node = statement.node
+        needed = needed_aliases.get(id(statement))
+        reduced = None
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and needed is not None:
+            reduced = _reduced_import(node, needed)
+            if len(reduced.names) == len(node.names):
+                reduced = None
+        own = None if reduced is not None else statement.source_lines()
         if own is None:
-            own = ast.unparse(statement.node).splitlines()
+            own = ast.unparse(reduced or node).splitlines()
             line_map += [None] * len(own)
         else:
-            first = _first_line(statement.node)
+            first = _first_line(node)
             line_map += [(statement.cell_label, first + i) for i in range(len(own))]
+        nodes.append(reduced or node)
         lines += own
     source = "\n".join(lines) + "\n"
     try:
         ast.parse(source)
     except SyntaxError:
-        source = ast.unparse(ast.Module(body=[s.node for s in statements], type_ignores=[]))
+        source = ast.unparse(ast.Module(body=nodes, type_ignores=[]))
         line_map = []
     return source, line_map
 
 
+def _statement_free_names(statement: Statement) -> set[str]:
+    own = statement.source_lines()
+    return free_names(statement.node, "\n".join(own) + "\n" if own else None)
+
+
 def build_program(index: NotebookIndex, definition: Statement, name: str) -> Program:
-    """The definition plus, transitively, the module-level statements its free names need."""
+    """The definition plus, transitively, the module-level statements its global names need.
+
+    A constant is taken with the statements that complete it later in the notebook
+    (``WEIGHTS["b"] = 0.3``, ``N *= 4``), as Run All would leave it; an import is taken
+    with only the names the program uses.
+    """
     included: dict[int, Statement] = {id(definition): definition}
+    needed_aliases: dict[int, set[str]] = {}
     resolved: dict[str, Statement] = {}
     notes: list[str] = []
     pending = [definition]
+
+    def include(statement: Statement) -> None:
+        if id(statement) not in included:
+            included[id(statement)] = statement
+            pending.append(statement)
+
     while pending:
         statement = pending.pop()
-        for free in sorted(free_names(statement.node)):
-            if free == name or free in resolved:
+        for free in sorted(_statement_free_names(statement)):
+            if free == name:
+                continue
+            if free in resolved:
+                if resolved[free].kind == "import":
+                    needed_aliases.setdefault(id(resolved[free]), set()).add(free)
                 continue
             candidates = index.bindings(free)
             if not candidates:
@@ -364,9 +535,21 @@ def build_program(index: NotebookIndex, definition: Statement, name: str) -> Pro
                 binding.kind == "assign" and binding.simple
             ):
                 resolved[free] = binding
-                if id(binding) not in included:
-                    included[id(binding)] = binding
-                    pending.append(binding)
+                if binding.kind == "import":
+                    needed_aliases.setdefault(id(binding), set()).add(free)
+                include(binding)
+                if binding.kind != "assign":
+                    continue
+                for update in index.updates_after(free, binding):
+                    if update.simple:
+                        include(update)
+                    else:
+                        notes.append(
+                            f"`{name}` reads the notebook variable `{free}`, which "
+                            f"{update.cell_label} changes with code the grader does not run "
+                            "(it calls the notebook's own functions or state); compute it "
+                            "inside the function instead."
+                        )
             else:
                 notes.append(
                     f"`{name}` reads the notebook variable `{free}` ({binding.cell_label}), which "
@@ -374,5 +557,5 @@ def build_program(index: NotebookIndex, definition: Statement, name: str) -> Pro
                     "functions or state); compute it inside the function instead."
                 )
     ordered = sorted(included.values(), key=lambda s: (s.order < 0, s.order))
-    source, line_map = _program_text(ordered)
+    source, line_map = _program_text(ordered, needed_aliases)
     return Program(source, ordered, resolved, notes, line_map)

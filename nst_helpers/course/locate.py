@@ -10,6 +10,10 @@ Rules, in order (each is said in the feedback):
 3. A definition whose cell was split mid-function is recovered by joining the cell with
    the following ones; one left in a Markdown or raw cell (retyped cell) is used too.
    Both are graded, with a note that Run All would not have defined the function.
+4. ``name = lambda ...`` is a definition like ``def name(...)``.
+
+Code too deeply nested to analyse is the learner's problem (status "too complex"), never
+a failure of the grader.
 
 This module does not run code and does not judge delegation.
 """
@@ -20,6 +24,12 @@ from dataclasses import dataclass, field
 
 from nst_helpers.course.extract import NotebookIndex, Program, Statement, build_program
 from nst_helpers.course.notebooks import Submission
+
+#: The learner's problem (never a grader failure): code nested too deeply to be analysed.
+TOO_COMPLEX = (
+    "`{name}` ({cell}) or the code it uses is too complex for the grader to analyse (an "
+    "expression or nesting thousands of levels deep): write it in simpler steps."
+)
 
 
 @dataclass
@@ -33,7 +43,7 @@ class Located:
     program: Program | None = None
     index: NotebookIndex | None = None
     problem: str | None = None  # set when nothing can be run: the reason
-    status: str = "found"  # "found" | "missing" | "syntax error"
+    status: str = "found"  # "found" | "missing" | "syntax error" | "too complex"
     notes: list[str] = field(default_factory=list)
 
 
@@ -150,6 +160,11 @@ def locate(submission: Submission, name: str, indexes: list[NotebookIndex]) -> L
                 )
             return located
     located.cell = definition.cell_label
-    located.program = build_program(index, definition, name)
+    try:
+        located.program = build_program(index, definition, name)
+    except (RecursionError, MemoryError):
+        located.status = "too complex"
+        located.problem = TOO_COMPLEX.format(name=name, cell=definition.cell_label)
+        return located
     located.notes.extend(located.program.notes)
     return located

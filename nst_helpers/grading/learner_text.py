@@ -210,15 +210,13 @@ def violation_texts(violations, fixed_descriptions) -> list[str]:
     return texts
 
 
-def delegated_names(delegated, references) -> list[str]:
-    """The reference functions the child says were called, restricted to real references."""
+def delegated_names(delegated, known) -> list[str]:
+    """The modules the sandbox says the learner's code tried to import, restricted to real
+    modules of the package (``known``): nothing else the child reports is shown."""
     names = []
     for qualified in delegated:
         qualified = str(qualified)
-        valid = re.fullmatch(r"[A-Za-z_][A-Za-z_0-9.]*", qualified) and any(
-            qualified == reference or qualified.startswith(reference + ".")
-            for reference in references
-        )
+        valid = re.fullmatch(r"[A-Za-z_][A-Za-z_0-9.]*", qualified) and qualified in known
         if valid and qualified not in names:
             names.append(qualified)
     return names

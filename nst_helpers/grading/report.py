@@ -1,11 +1,15 @@
 """Write the gradebook and the per-submission reports, each file atomically.
 
-Layout of the output folder::
+Layout of the output folder (a learner's folder name can never collide with the
+grader's own files: reports and logs each live in a folder of their own, and identifiers
+never start with a dot nor contain ``~`` unless the grader put it there)::
 
-    grades.csv                     one row per submission, one column per function, total
-    <submission>/SUBMISSION.json   scores, statuses, reasons, timings, which definition counted
-    <submission>/feedback.md       for the learner (and feedback.html with --html)
-    .logs/<submission>.log         what the learner's code printed (instructors only)
+    grades.csv                          one row per submission: its folder, one column per
+                                        function, total, and the sandbox it ran in
+    reports/<submission>/SUBMISSION.json  scores, statuses, reasons, timings, which definition counted
+    reports/<submission>/feedback.md    for the learner (and feedback.html with --html)
+    logs/<submission>.log               what the learner's code printed (instructors only)
+    logs/~sandbox.log                   what the sandboxes printed while starting
 
 Every file is written to a temporary name in the same folder and moved into place with
 ``os.replace``, so an interrupted run leaves either the old file or the new one. The
@@ -28,7 +32,41 @@ from nst_helpers.grading.score import FunctionResult
 
 REPORT_NAME = "SUBMISSION.json"
 GRADEBOOK_NAME = "grades.csv"
-FORMAT_VERSION = 1
+REPORTS_FOLDER = "reports"
+LOGS_FOLDER = "logs"
+FORMAT_VERSION = 2
+
+
+def report_folder(out_dir, identifier: str) -> Path:
+    return Path(out_dir) / REPORTS_FOLDER / identifier
+
+
+def log_path(out_dir, identifier: str) -> Path:
+    return Path(out_dir) / LOGS_FOLDER / f"{identifier}.log"
+
+
+def sandbox_log_path(out_dir) -> Path:
+    return Path(out_dir) / LOGS_FOLDER / "~sandbox.log"
+
+
+def prepare_output(out_dir) -> None:
+    """Make the output folders; the logs (raw learner output) are the instructor's only.
+
+    Raises:
+        ValueError: a path the grader writes is taken by something else (a file named
+            like the folder ``reports``, a folder named ``grades.csv``).
+    """
+    out_dir = Path(out_dir)
+    for folder, mode in ((out_dir, None), (out_dir / REPORTS_FOLDER, None),
+                         (out_dir / LOGS_FOLDER, 0o700)):  # fmt: skip
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{str(folder)!r} is not a folder; choose another --out.")
+        folder.mkdir(parents=True, exist_ok=True)
+        if mode is not None:
+            folder.chmod(mode)
+    gradebook = out_dir / GRADEBOOK_NAME
+    if gradebook.exists() and not gradebook.is_file():
+        raise ValueError(f"{str(gradebook)!r} is not a file; remove it or choose another --out.")
 
 
 @dataclass
@@ -44,6 +82,7 @@ class SubmissionGrade:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sandbox: str = "bwrap"
 
     @property
     def total(self) -> float:
@@ -64,6 +103,7 @@ class SubmissionGrade:
             "total": self.total,
             "max_total": self.max_total,
             "seconds": round(self.seconds, 3),
+            "sandbox": self.sandbox,
             "problems": self.problems,
             "notes": self.notes,
             "functions": {f.name: f.to_json() for f in self.functions},
@@ -154,7 +194,7 @@ def feedback_html(grade: SubmissionGrade) -> str:
 
 def write_submission(out_dir: Path, grade: SubmissionGrade, with_html: bool) -> Path:
     """Write SUBMISSION.json and the feedback of one submission; return its folder."""
-    folder = Path(out_dir) / grade.identifier
+    folder = report_folder(out_dir, grade.identifier)
     write_atomically(folder / "feedback.md", feedback_markdown(grade))
     if with_html:
         write_atomically(folder / "feedback.html", feedback_html(grade))
@@ -172,21 +212,31 @@ def read_report(folder: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("format_version") == FORMAT_VERSION else None
 
 
+_SANDBOX_LABELS = {"bwrap": "bubblewrap", "none": "NONE (trusted code only)"}
+
+
 def write_gradebook(out_dir: Path, function_names: list[str]) -> Path:
-    """Rebuild grades.csv from every SUBMISSION.json in ``out_dir``."""
+    """Rebuild grades.csv from every report in ``out_dir/reports``.
+
+    Each row says which folder (or notebook) it came from and which sandbox its code ran
+    in; a row graded without a sandbox says so.
+    """
     out_dir = Path(out_dir)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", *function_names, "total", "max_total"])
-    for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+    writer.writerow(["submission", "folder", *function_names, "total", "max_total", "sandbox"])
+    folders = out_dir / REPORTS_FOLDER
+    for folder in sorted(p for p in folders.iterdir() if p.is_dir()) if folders.is_dir() else []:
         report = read_report(folder)
         if report is None:
             continue
         functions = report.get("functions", {})
-        row = [report.get("submission", folder.name)]
+        row = [report.get("submission", folder.name), report.get("source", "")]
         for name in function_names:
-            row.append(_points(functions[name]["points"]) if name in functions else "")
+            entry = functions.get(name)
+            row.append(_points(entry["points"]) if isinstance(entry, dict) else "")
         row += [_points(report.get("total", 0)), _points(report.get("max_total", 0))]
+        row.append(_SANDBOX_LABELS.get(report.get("sandbox"), str(report.get("sandbox"))))
         writer.writerow(row)
     path = out_dir / GRADEBOOK_NAME
     write_atomically(path, buffer.getvalue())

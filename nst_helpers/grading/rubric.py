@@ -1,14 +1,18 @@
-"""The rubric: points per graded function, partial credit, and what counts as the reference.
+"""The rubric: points per graded function and partial credit; defaults from the registry.
 
-A rubric is a JSON file; the default ships in the package (``default_rubric.json``)::
+The default rubric is made from ``nst_helpers.checks.registry`` (each exercise's
+``points``), so the list of graded functions and their points have one source;
+``nst grade --show-rubric`` prints it as JSON. A rubric file changes points and partial
+credit::
 
     {"partial_credit": false,
-     "functions": {"gram_matrix": {"points": 20, "reference": ["nst_helpers.costs.gram_matrix"]},
-                   ...}}
+     "functions": {"gram_matrix": {"points": 20}, ...}}
 
-``reference`` lists the qualified names (modules or functions) that the function must not
-use; a module name covers everything in it. With ``partial_credit`` a function earns
+A function left out of the file is not graded. With ``partial_credit`` a function earns
 points in proportion to the hidden cases it passes; without it, all cases or nothing.
+What each function may use of ``nst_helpers`` is not a rubric setting: it is the
+exercise's allow-list (``allowlist``), the same for every rubric (a ``reference`` entry,
+from the former format, is accepted and ignored).
 
 This module only loads and validates; ``score`` applies it.
 """
@@ -17,17 +21,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from nst_helpers.checks import GRADED_FUNCTIONS
+from nst_helpers.checks import GRADED_FUNCTIONS, exercises
+from nst_helpers.grading import allowlist
 
 
 @dataclass(frozen=True)
 class FunctionRule:
     name: str
     points: float
-    reference: tuple[str, ...]
+    #: The canonical ``nst_helpers`` names the function may use (from the registry).
+    allowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,19 @@ class Rubric:
         raise ValueError(f"the rubric has no function {name!r}.")
 
 
+def default_rubric_data() -> dict:
+    """The default rubric as JSON data, made from the registry."""
+    return {
+        "description": "Neural Style Transfer course: the graded functions of the registry "
+        "(nst_helpers.checks), with their default points. What each may use of nst_helpers is "
+        "its allow-list in the registry, not a rubric setting.",
+        "partial_credit": False,
+        "functions": {exercise.name: {"points": exercise.points} for exercise in exercises()},
+    }
+
+
 def default_rubric_text() -> str:
-    return resources.files("nst_helpers.grading").joinpath("default_rubric.json").read_text()
+    return json.dumps(default_rubric_data(), indent=2) + "\n"
 
 
 def parse_rubric(data, origin: str = "rubric") -> Rubric:
@@ -78,13 +94,15 @@ def parse_rubric(data, origin: str = "rubric") -> Rubric:
         points = entry.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
             raise ValueError(f"{origin}: {name}.points must be a number >= 0, got {points!r}.")
+        if points != points or points == float("inf"):
+            raise ValueError(f"{origin}: {name}.points must be a finite number, got {points!r}.")
         reference = entry.get("reference", [])
         if not isinstance(reference, list) or not all(isinstance(r, str) for r in reference):
             raise ValueError(
-                f"{origin}: {name}.reference must be a list of qualified names such as "
-                f'"nst_helpers.costs.{name}", got {reference!r}.'
+                f"{origin}: {name}.reference must be a list of qualified names (it is ignored: "
+                f"the allow-list comes from the registry), got {reference!r}."
             )
-        rules.append(FunctionRule(name, float(points), tuple(reference)))
+        rules.append(FunctionRule(name, float(points), tuple(sorted(allowlist.allowed(name)))))
     partial = data.get("partial_credit", False)
     if not isinstance(partial, bool):
         raise ValueError(f"{origin}: partial_credit must be true or false, got {partial!r}.")
@@ -92,9 +110,9 @@ def parse_rubric(data, origin: str = "rubric") -> Rubric:
 
 
 def load_rubric(path=None) -> Rubric:
-    """The rubric at ``path``, or the packaged default when ``path`` is None."""
+    """The rubric at ``path``, or the default (from the registry) when ``path`` is None."""
     if path is None:
-        return parse_rubric(json.loads(default_rubric_text()), "default rubric")
+        return parse_rubric(default_rubric_data(), "default rubric")
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -102,6 +120,6 @@ def load_rubric(path=None) -> Rubric:
         raise ValueError(
             f"cannot read the rubric {str(path)!r}: {error.strerror or error}."
         ) from None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(f"the rubric {str(path)!r} is not valid JSON: {error}.") from None
     return parse_rubric(data, str(path))

@@ -1,68 +1,83 @@
-"""Run graded functions in an isolated child process and collect plain arrays.
+"""Run graded functions in sandboxes and collect what comes back: bounded, nonce-tagged, checked.
 
-One child per submission runs the functions one after another (TensorFlow's import,
-about 3 s, is paid once). The supervisor (this module, in the grader's process) gives
-each function its own wall-clock limit, counted from the moment the child marks it
-started; on a timeout it kills the child's whole process group, and on a crash or an
-early exit (``os._exit``, a native abort, the memory limit) it records the reason for the
-function that was running and starts a new child for the functions still to run.
+A ``SandboxPool`` keeps up to ``jobs`` sandboxes (``sandbox``: bubblewrap, or none), each a
+harness (``harness``) that imported TensorFlow once and serves one task at a time by
+forking a fresh child in namespaces of its own: no child forked after learner code ran is
+ever reused, and the harness itself never runs learner code, so a sandbox serves many
+submissions without one seeing another.
 
-What the child gets: a fresh interpreter (``python -I``: no user site, no ``PYTHON*``
-variables), an almost empty environment, an empty temporary working directory (also its
-``HOME`` and ``TMPDIR``), no standard input, its output sent to a log the grader ignores,
-and resource limits set with ``prlimit`` right after it starts (address space, file size,
-no core dumps). TensorFlow reserves about 1.5-2 GB of virtual address space on import
-(measured on a 2-core CPU machine: VmPeak 1.9 GB after a small Keras step), so the
-default address-space limit is 4096 MB. The child runs on the CPU even on a GPU machine
-(``CUDA_VISIBLE_DEVICES`` is empty): the graded functions run on tiny inputs, CUDA would
-reserve far more address space than the limit allows, and parallel children would
-compete for the GPU's memory.
+For each task (one graded function of one submission) the supervisor (this module, in the
+grader's process) makes a fresh socket pair and a log pipe, hands one end of each to the
+harness with ``SCM_RIGHTS``, and draws a nonce (``secrets``). It writes the task (program,
+hidden inputs, nonce, the sandbox's ``nst_helpers`` from ``stubs``) to its end, then reads,
+until every copy of the other end is closed (the child and all it started are dead), at
+most ``MAX_RESULT_BYTES``. It accepts exactly one "started" and one "result" frame
+carrying that nonce; anything else (a second result, another nonce, a malformed frame,
+too much data) costs the function its points, and nothing can arrive late on a socket
+that no longer exists. The child's output goes to the learner's log (instructors only),
+cut at ``MAX_LOG_MB``. Nothing here judges: ``score`` does, from the plain arrays.
 
-What it does not give: no network or file-system isolation beyond what ``sandbox``'s
-audit hook blocks; that needs a container (see docs/instructors.md).
+Limits per function: wall clock (from the child's "started", which it sends after
+warming TensorFlow up), address space, file size, no core dump, no new process (seccomp;
+threads only), a size-limited scratch folder; and per submission a total time budget.
+A timeout kills the whole sandbox (a new one starts for the next task). A sandbox that
+cannot start, or a child that stops before "started", is a grader error (no grade).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import secrets
+import selectors
+import shutil
 import signal
+import socket
+import struct
 import subprocess
-import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from nst_helpers.grading import harness, sandbox
+
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096
+DEFAULT_BUDGET = 240.0
 STARTUP_TIMEOUT = 180.0
-#: Largest file the child may write (results are far smaller; this caps its printed log too).
+#: What a function may write to its scratch folder, and print to its log, in MB.
 MAX_FILE_MB = 64
-_MAX_RESULT_BYTES = 64 * 1024 * 1024
-_POLL_SECONDS = 0.05
+MAX_LOG_MB = 64
+SCRATCH_MB = 64
+#: At most this much comes back from one task (its arrays are far smaller).
+MAX_RESULT_BYTES = 32 * 1024 * 1024
 _KINDS = ("none", "tf", "numpy", "python", "other")
+_INTRUSION = "its process sent data the grader did not ask for"
 
 
 @dataclass
 class Task:
-    """One graded function to run: its name, defining code, inputs and forbidden references."""
+    """One graded function to run: its name, defining code, inputs and sandbox package."""
 
     name: str
     program: str
     cases: list[dict[str, np.ndarray]]
-    reference: list[str] = field(default_factory=list)
+    package: dict[str, str] = field(default_factory=dict)
+    run_case: tuple[str, str] = ("nst_helpers.checks.common", "call_with_tensors")
 
 
 @dataclass
 class Outcome:
-    """What the child reported for one function (plain data; nothing judged yet)."""
+    """What the sandbox reported for one function (plain data; nothing judged yet)."""
 
     name: str
-    #: "ran" | "timeout" | "crashed" (the learner's code stopped the child) | "grader error"
-    #: (the child failed before any learner code ran: not the learner's fault, no grade)
+    #: "ran" | "timeout" | "crashed" (the learner's code stopped the child, or it sent
+    #: what it should not) | "grader error" (no learner code ran: not the learner's fault)
     state: str
     detail: str = ""
     definition_error: dict | None = None
@@ -70,7 +85,10 @@ class Outcome:
     values: list[dict[str, np.ndarray]] = field(default_factory=list)  # per case: value, extra.*
     violations: list[str] = field(default_factory=list)
     delegated: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Wall-clock seconds the grader measured (the budget counts these, not the child's).
+    wall_seconds: float = 0.0
 
 
 @dataclass
@@ -79,76 +97,55 @@ class Limits:
     memory_mb: int = DEFAULT_MEMORY_MB
     threads: int = 1
     startup_timeout: float = STARTUP_TIMEOUT
+    #: Seconds all the functions of one submission may take together.
+    budget: float = DEFAULT_BUDGET
 
 
-_BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[2]); "
-    "from nst_helpers.grading.worker import main; main(sys.argv[1:2])"
-)
+class SandboxStartError(RuntimeError):
+    """A sandbox did not start (the grader's problem, never the learner's)."""
 
 
-def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[2])
+def last_log_line(log_path: Path, offset: int = 0) -> str:
+    """The last non-empty line written to the log after ``offset`` (for the instructor)."""
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(offset)
+            tail = log.read()[-8192:]
+    except OSError:
+        return "(no log)"
+    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    return lines[-1][:500] if lines else "(the log is empty)"
 
 
-def child_environment(working_directory: str, threads: int) -> dict[str, str]:
-    """The few variables the child needs; nothing of the grader's environment leaks in."""
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": working_directory,
-        "TMPDIR": working_directory,
-        "LANG": "C.UTF-8",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "OMP_NUM_THREADS": str(threads),
-        "MPLBACKEND": "Agg",
-        "CUDA_VISIBLE_DEVICES": "",  # CPU only: see the module docstring
-    }
-    for name in ("LD_LIBRARY_PATH", "SYSTEMROOT"):
-        if name in os.environ:
-            environment[name] = os.environ[name]
-    return environment
-
-
-def _apply_limits(pid: int, memory_mb: int) -> None:
-    import resource
-
-    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, MAX_FILE_MB * 1024 * 1024)]
-    if memory_mb:
-        limits.append((resource.RLIMIT_AS, int(memory_mb) * 1024 * 1024))
-    for kind, value in limits:
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code >= 128:
         try:
-            resource.prlimit(pid, kind, (value, value))
-        except (OSError, ValueError, AttributeError):
-            pass
+            return f"killed by {signal.Signals(code - 128).name}"
+        except ValueError:
+            return f"killed by signal {code - 128}"
+    return f"exit status {code}"
 
 
-def _write_job(directory: Path, tasks: list[Task], threads: int) -> Path:
-    work = directory / "work"
-    work.mkdir()
-    entries = []
-    for number, task in enumerate(tasks):
-        inputs = {
-            f"case{i}.{key}": np.asarray(value) for i, case in enumerate(task.cases)
-            for key, value in case.items()
-        }  # fmt: skip
-        np.savez(directory / f"inputs{number}.npz", **inputs)
-        entries.append(
-            {
-                "name": task.name,
-                "program": task.program,
-                "inputs": f"inputs{number}.npz",
-                "n_cases": len(task.cases),
-                "reference": list(task.reference),
-                "program_file": f"graded_{number}_{task.name}.py",
-                "output": f"result{number}.npz",
-                "status": f"status{number}.json",
-                "started": f"started{number}",
-            }
-        )
-    job = {"working_directory": str(work), "threads": threads, "tasks": entries}
-    path = directory / "job.json"
-    path.write_text(json.dumps(job))
-    return path
+def _describe_exit(code: int | None, memory_mb: int) -> str:
+    if code is not None and code >= 128:
+        try:
+            name = signal.Signals(code - 128).name
+        except ValueError:
+            name = f"signal {code - 128}"
+        hint = ""
+        if name in ("SIGKILL", "SIGABRT", "SIGSEGV", "SIGBUS") and memory_mb:
+            hint = f" (often: more memory than the {memory_mb} MB limit)"
+        elif name == "SIGXFSZ":
+            hint = f" (it wrote more than {MAX_FILE_MB} MB)"
+        elif name == "SIGSYS":
+            hint = " (a system call the sandbox does not allow)"
+        return f"the process was killed by {name}{hint}"
+    if code == 0:
+        return "the process exited in the middle of the function (os._exit?)"
+    return f"the process exited with status {code} in the middle of the function"
 
 
 def _error_record(raw) -> dict | None:
@@ -165,33 +162,36 @@ def _error_record(raw) -> dict | None:
     }
 
 
-def _read_outcome(directory: Path, number: int, task: Task) -> Outcome:
-    try:
-        status = json.loads((directory / f"status{number}.json").read_text())
-        if not isinstance(status, dict):
-            raise ValueError("status is not an object")
-        cases = status.get("cases", [])
-        cases = [c for c in cases if isinstance(c, dict)] if isinstance(cases, list) else []
-    except (OSError, ValueError, RecursionError):
-        return Outcome(task.name, "crashed", "the grading process left an unreadable status")
+def _strings(values, limit: int = 20, length: int = 300) -> list[str]:
+    return [str(v)[:length] for v in values][:limit] if isinstance(values, list) else []
+
+
+def parse_result(task: Task, header: dict, data: memoryview) -> Outcome:
+    """The outcome in a result frame (already known to carry the task's nonce)."""
     outcome = Outcome(task.name, "ran")
-    outcome.definition_error = _error_record(status.get("definition_error"))
-    for key in ("violations", "delegated"):
-        values = status.get(key, [])
-        setattr(
-            outcome, key, [str(v)[:300] for v in values][:20] if isinstance(values, list) else []
-        )
-    seconds = status.get("seconds", 0.0)
+    outcome.definition_error = _error_record(header.get("definition_error"))
+    outcome.violations = _strings(header.get("violations"))
+    outcome.delegated = _strings(header.get("delegated"))
+    outcome.notes = _strings(header.get("notes"))
+    seconds = header.get("seconds", 0.0)
     outcome.seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
-    result = directory / f"result{number}.npz"
     arrays: dict[str, np.ndarray] = {}
-    try:
-        if result.exists() and result.stat().st_size <= _MAX_RESULT_BYTES:
-            with np.load(result, allow_pickle=False) as data:
-                arrays = {key: np.asarray(data[key], dtype=np.float64) for key in data.files}
-    except (OSError, ValueError, TypeError):
-        arrays = {}
-    for index, record in enumerate(cases[: len(task.cases)]):
+    entries = header.get("arrays", [])
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            key, shape, offset, length = entry
+            shape = tuple(int(s) for s in shape)
+            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            if not isinstance(key, str) or min(shape, default=0) < 0 or offset < 0:
+                continue
+            if length != 8 * count or offset + length > len(data):
+                continue
+            arrays[key] = np.frombuffer(data[offset : offset + length], "<f8").reshape(shape)
+        except (TypeError, ValueError):
+            continue
+    records = header.get("cases", [])
+    records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+    for index, record in enumerate(records[: len(task.cases)]):
         error = _error_record(record.get("error"))
         kind = record.get("kind")
         kind = kind if kind in _KINDS else (None if error else "other")
@@ -206,161 +206,438 @@ def _read_outcome(directory: Path, number: int, task: Task) -> Outcome:
         )
         prefix = f"case{index}."
         outcome.values.append(
-            {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+            {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         )
     return outcome
 
 
-def _exit_status(returncode: int) -> str:
-    if returncode < 0:
+def encode_task(task: Task, nonce: str, limits: Limits, scratch: str | None) -> bytes:
+    """The task frame: the program, the inputs' bytes, the nonce, the package, the limits."""
+    blobs, inputs, offset = [], [], 0
+    for case in task.cases:
+        entries = {}
+        for key, value in case.items():
+            array = np.array(value, copy=True, order="C")  # keeps 0-d arrays 0-d
+            if array.dtype.kind == "f":
+                array = array.astype("<f4" if array.dtype.itemsize <= 4 else "<f8")
+            data = array.tobytes()
+            entries[key] = [array.dtype.str, list(array.shape), offset, len(data)]
+            blobs.append(data)
+            offset += len(data)
+        inputs.append(entries)
+    header = {
+        "nonce": nonce,
+        "name": task.name,
+        "program": task.program,
+        "program_file": f"graded_{task.name}.py",
+        "package": task.package,
+        "run_case": list(task.run_case),
+        "inputs": inputs,
+        "scratch": scratch,
+        "limits": {
+            "memory_mb": int(limits.memory_mb),
+            "file_mb": MAX_FILE_MB,
+            "processes": 512,
+            "no_processes": True,
+        },
+    }
+    return harness.encode_frame(header, blobs)
+
+
+class Sandbox:
+    """One harness process (in bubblewrap, or not), serving one task at a time."""
+
+    def __init__(self, mode: str, bwrap: str | None, limits: Limits, log_path: Path):
+        self.mode, self.limits, self.log_path = mode, limits, Path(log_path)
+        self.namespaces = False
+        self._buffer = b""
+        self._scratch = tempfile.mkdtemp(prefix="nst-grade-") if mode == "none" else None
+        ours, theirs = socket.socketpair()
+        self.control = ours
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed below, once the child has it
+        self._log_offset = log.tell()
         try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}"
-
-
-def _describe_exit(returncode: int, memory_mb: int) -> str:
-    if returncode < 0:
-        try:
-            signal_name = signal.Signals(-returncode).name
-        except ValueError:
-            signal_name = f"signal {-returncode}"
-        hint = ""
-        if signal_name in ("SIGKILL", "SIGABRT", "SIGSEGV") and memory_mb:
-            hint = f" (often: more memory than the {memory_mb} MB limit)"
-        elif signal_name == "SIGXFSZ":
-            hint = f" (it wrote or printed more than {MAX_FILE_MB} MB)"
-        return f"the process was killed by {signal_name}{hint}"
-    if returncode == 0:
-        return "the process exited in the middle of the function (os._exit?)"
-    return f"the process exited with status {returncode} in the middle of the function"
-
-
-def last_log_line(log_path: Path, offset: int = 0) -> str:
-    """The last non-empty line written to the log after ``offset`` (for the instructor)."""
-    try:
-        with open(log_path, "rb") as log:
-            log.seek(offset)
-            tail = log.read()[-8192:]
-    except OSError:
-        return "(no log)"
-    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines()]
-    lines = [line for line in lines if line]
-    return lines[-1][:500] if lines else "(the log is empty)"
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
-
-
-def _run_child(tasks: list[Task], limits: Limits, log_path: Path) -> tuple[dict, str | None]:
-    """Run tasks in one child; return finished outcomes by name, and why it stopped early.
-
-    The reason is None, or a description of a grader failure: the child stopped or hung
-    before learner code ran (it never wrote its "ready" mark, or never started the next
-    function), so the functions still to run cannot be blamed on the learner.
-    """
-    outcomes: dict[str, Outcome] = {}
-    with tempfile.TemporaryDirectory(prefix="nst-grade-") as temporary:
-        directory = Path(temporary)
-        job_path = _write_job(directory, tasks, limits.threads)
-        work = str(directory / "work")
-        with open(log_path, "ab") as log:
-            log_offset = log.tell()
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(job_path), _package_root()],
-                cwd=work,
-                env=child_environment(work, limits.threads),
+            if mode == "bwrap":
+                command = sandbox.bwrap_command(bwrap, limits.threads, SCRATCH_MB, theirs.fileno())
+                env = None
+            else:
+                command = sandbox.plain_command()
+                env = sandbox.environment(limits.threads, SCRATCH_MB, namespaces=False)
+                env.update(
+                    NST_SANDBOX_CONTROL_FD=str(theirs.fileno()),
+                    HOME=self._scratch,
+                    TMPDIR=self._scratch,
+                    MPLCONFIGDIR=os.path.join(self._scratch, "matplotlib"),
+                )
+            self.process = subprocess.Popen(
+                command,
+                env=env if env is not None else {"PATH": os.environ.get("PATH", "/usr/bin")},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
+                pass_fds=(theirs.fileno(),),
                 start_new_session=True,
             )
-        _apply_limits(process.pid, limits.memory_mb)
-        waiting_since = time.monotonic()  # the child's start, then each function's end
-        position, started_at, stop_reason = 0, None, None
-        try:
-            while position < len(tasks):
-                task = tasks[position]
-                if (directory / f"status{position}.json").exists():
-                    outcomes[task.name] = _read_outcome(directory, position, task)
-                    position, started_at = position + 1, None
-                    waiting_since = time.monotonic()
-                    continue
-                now = time.monotonic()
-                if started_at is None and (directory / f"started{position}").exists():
-                    started_at = now
-                exited = process.poll() is not None
-                if exited and (directory / f"status{position}.json").exists():
-                    continue
-                if exited:
-                    if not (directory / "ready").exists():
-                        stop_reason = (
-                            "the grading process stopped before running any learner code "
-                            f"({_exit_status(process.returncode)}); "
-                            f"last line of its log: {last_log_line(log_path, log_offset)}"
-                        )
-                    elif not (directory / f"started{position}").exists():
-                        stop_reason = (
-                            f"the grading process stopped between two functions "
-                            f"({_exit_status(process.returncode)}); "
-                            f"last line of its log: {last_log_line(log_path, log_offset)}"
-                        )
-                    else:
-                        outcomes[task.name] = Outcome(
-                            task.name,
-                            "crashed",
-                            _describe_exit(process.returncode, limits.memory_mb),
-                        )
-                    break
-                if started_at is not None and now - started_at > limits.timeout:
-                    _kill(process)
-                    outcomes[task.name] = Outcome(
-                        task.name,
-                        "timeout",
-                        f"it ran longer than the time limit of {limits.timeout:g} s",
-                        seconds=now - started_at,
-                    )
-                    break
-                if started_at is None and now - waiting_since > limits.startup_timeout:
-                    _kill(process)
-                    stop_reason = (
-                        f"the grading process did not start the function within "
-                        f"{limits.startup_timeout:g} s; last line of its log: "
-                        f"{last_log_line(log_path, log_offset)}"
-                    )
-                    break
-                time.sleep(_POLL_SECONDS)
         finally:
-            if process.poll() is None:
-                _kill(process)
-    return outcomes, stop_reason
+            theirs.close()
+            log.close()
+        try:
+            ready = self._read_control(time.monotonic() + limits.startup_timeout)
+        except SandboxStartError:
+            self.dispose()
+            raise
+        if not ready.get("ready"):
+            self.dispose()
+            raise SandboxStartError("the sandbox said something else than ready")
+        self.namespaces = bool(ready.get("namespaces"))
+        self.startup_seconds = float(ready.get("seconds", 0.0))
+
+    def _read_control(self, deadline: float) -> dict:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SandboxStartError(
+                    f"the sandbox did not answer within {self.limits.startup_timeout:g} s; "
+                    f"last line of its log: {last_log_line(self.log_path, self._log_offset)}"
+                )
+            self.control.settimeout(min(remaining, 1.0))
+            try:
+                chunk = self.control.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.process.poll()
+                raise SandboxStartError(
+                    f"the sandbox stopped ({_exit_text(self.process.returncode)}); last line of "
+                    f"its log: {last_log_line(self.log_path, self._log_offset)}"
+                )
+            self._buffer += chunk
+            if len(self._buffer) > 65536:
+                raise SandboxStartError("the sandbox's control messages are too long")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise SandboxStartError("the sandbox sent an unreadable control message") from None
+        return message if isinstance(message, dict) else {}
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the sandbox and everything in it (its process group; bwrap takes the rest)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def dispose(self) -> None:
+        """Kill the sandbox, close its control socket and remove its temporary folder."""
+        self.kill()
+        self.control.close()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def run(self, task: Task, timeout: float, learner_log: Path) -> tuple[Outcome, bool]:
+        """Run one task; return its outcome and whether this sandbox may serve another."""
+        nonce = secrets.token_hex(16)
+        scratch = None
+        if self._scratch:
+            scratch = tempfile.mkdtemp(dir=self._scratch)
+        ours, theirs = socket.socketpair()
+        log_read, log_write = os.pipe()
+        try:
+            socket.send_fds(self.control, [b'{"run": 1}\n'], [theirs.fileno(), log_write])
+        except OSError as error:
+            for handle in (ours, theirs):
+                handle.close()
+            os.close(log_read)
+            os.close(log_write)
+            return Outcome(task.name, "grader error", f"the sandbox is gone ({error})"), False
+        theirs.close()
+        os.close(log_write)
+        try:
+            return self._supervise(task, timeout, nonce, ours, log_read, learner_log, scratch)
+        finally:
+            ours.close()
+            os.close(log_read)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    def _supervise(self, task, timeout, nonce, channel, log_read, learner_log, scratch):
+        payload = memoryview(encode_task(task, nonce, self.limits, scratch))
+        channel.setblocking(False)
+        os.set_blocking(log_read, False)
+        selector = selectors.DefaultSelector()
+        selector.register(channel, selectors.EVENT_READ | selectors.EVENT_WRITE, "task")
+        selector.register(log_read, selectors.EVENT_READ, "log")
+        selector.register(self.control, selectors.EVENT_READ, "control")
+        self.control.setblocking(False)
+        received, log_written, log_cut = bytearray(), 0, False
+        task_open, log_open, exit_code, control_open = True, True, None, True
+        overflow, started_at = False, None
+        frames: list[tuple[dict, memoryview] | None] = []
+        dispatched = time.monotonic()
+        deadline = dispatched + self.limits.startup_timeout
+        state = None
+        with open(learner_log, "ab") as log:
+            log_start = log.tell()
+            while task_open or log_open or (exit_code is None and control_open):
+                now = time.monotonic()
+                if now > deadline:
+                    state = "timeout" if started_at is not None else "startup"
+                    break
+                for key, events in selector.select(timeout=min(0.5, max(0.0, deadline - now))):
+                    if key.data == "task" and events & selectors.EVENT_WRITE:
+                        try:
+                            sent = channel.send(payload[:65536])
+                            payload = payload[sent:]
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                        except OSError:
+                            payload = payload[:0]
+                        if not payload:
+                            selector.modify(channel, selectors.EVENT_READ, "task")
+                            try:
+                                channel.shutdown(socket.SHUT_WR)
+                            except OSError:
+                                pass
+                    if key.data == "task" and events & selectors.EVENT_READ:
+                        try:
+                            chunk = channel.recv(1 << 20)
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        except OSError:
+                            chunk = b""
+                        if not chunk:
+                            task_open = False
+                            selector.unregister(channel)
+                            continue
+                        if len(received) + len(chunk) > MAX_RESULT_BYTES:
+                            overflow = True
+                            continue
+                        received += chunk
+                        while len(received) >= 4:
+                            (length,) = struct.unpack("!I", received[:4])
+                            if length > MAX_RESULT_BYTES:
+                                overflow = True
+                                received.clear()
+                                break
+                            if len(received) < 4 + length:
+                                break
+                            body = bytes(received[4 : 4 + length])
+                            del received[: 4 + length]
+                            try:
+                                frames.append(harness.decode_frame_body(body))
+                            except (ValueError, UnicodeDecodeError, RecursionError):
+                                frames.append(None)
+                            frame = frames[-1]
+                            if (
+                                started_at is None
+                                and frame is not None
+                                and frame[0].get("type") == harness.STARTED
+                                and frame[0].get("nonce") == nonce
+                            ):
+                                started_at = time.monotonic()
+                                deadline = started_at + timeout
+                    elif key.data == "log":
+                        try:
+                            chunk = os.read(log_read, 1 << 20)
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        if not chunk:
+                            log_open = False
+                            selector.unregister(log_read)
+                            continue
+                        room = MAX_LOG_MB * 1024 * 1024 - log_written
+                        if room > 0:
+                            log.write(chunk[:room])
+                            log_written += min(room, len(chunk))
+                        elif not log_cut:
+                            log.write(b"\n[grader] the rest of the output was cut\n")
+                            log_cut = True
+                    elif key.data == "control":
+                        try:
+                            chunk = self.control.recv(4096)
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        except OSError:
+                            chunk = b""
+                        if not chunk:
+                            control_open = False
+                            selector.unregister(self.control)
+                            continue
+                        self._buffer += chunk
+                        while b"\n" in self._buffer:
+                            line, _, self._buffer = self._buffer.partition(b"\n")
+                            try:
+                                message = json.loads(line)
+                            except ValueError:
+                                continue
+                            if isinstance(message, dict) and "exited" in message:
+                                exit_code = int(message["exited"])
+        selector.close()
+        try:
+            self.control.setblocking(True)
+        except OSError:
+            pass
+        elapsed = time.monotonic() - (started_at or dispatched)
+        if state == "timeout":
+            return (
+                Outcome(
+                    task.name,
+                    "timeout",
+                    f"it ran longer than the time limit of {timeout:g} s",
+                    seconds=elapsed,
+                    wall_seconds=elapsed,
+                ),
+                False,
+            )
+        reusable = state is None and control_open and self.alive() and self.namespaces
+        log_line = last_log_line(learner_log, log_start)
+        if state == "startup" or started_at is None:
+            why = "did not start it" if state == "startup" else f"stopped ({_exit_text(exit_code)})"
+            return (
+                Outcome(
+                    task.name,
+                    "grader error",
+                    f"the sandbox {why} before running any learner code; last line of its log: "
+                    f"{log_line}",
+                ),
+                reusable,
+            )
+        ours = [f for f in frames if f is not None and f[0].get("nonce") == nonce]
+        results = [f for f in ours if f[0].get("type") == harness.RESULT]
+        extra = len(frames) - 1 - len(results)
+        if overflow:
+            detail = f"{_INTRUSION} (more than {MAX_RESULT_BYTES // (1024 * 1024)} MB)"
+            return Outcome(task.name, "crashed", detail, seconds=elapsed), reusable
+        if extra or len(results) > 1:
+            return Outcome(task.name, "crashed", _INTRUSION, seconds=elapsed), reusable
+        if not results:
+            detail = _describe_exit(exit_code, self.limits.memory_mb)
+            return Outcome(task.name, "crashed", detail, seconds=elapsed), reusable
+        outcome = parse_result(task, *results[0])
+        outcome.wall_seconds = elapsed
+        return outcome, reusable
 
 
-def run_tasks(tasks: list[Task], limits: Limits, log_path) -> dict[str, Outcome]:
-    """Run every task, in order, restarting the child after a crash or timeout.
+class SandboxPool:
+    """Sandboxes shared by the grading threads; ``close`` kills every one of them."""
 
-    A child that fails before learner code runs makes the functions still to run
-    "grader error" outcomes (with the reason and the log's last line, for the instructor).
+    def __init__(self, mode: str = "bwrap", limits: Limits | None = None, log_path=None):
+        self.mode = mode
+        self.bwrap = sandbox.check_mode(mode)
+        self.limits = limits or Limits()
+        self._temporary = None
+        if log_path is None:
+            self._temporary = tempfile.mkdtemp(prefix="nst-sandbox-log-")
+            log_path = Path(self._temporary) / "sandbox.log"
+        self.log_path = Path(log_path)
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        self._all: set[Sandbox] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+        self.started = 0
+        self.startup_seconds: list[float] = []
+
+    def acquire(self) -> Sandbox:
+        while True:
+            try:
+                candidate = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if candidate.alive():
+                return candidate
+            self._discard(candidate)
+        with self._lock:
+            if self.closed:
+                raise SandboxStartError("grading was stopped")
+        started = time.perf_counter()
+        created = Sandbox(self.mode, self.bwrap, self.limits, self.log_path)
+        with self._lock:
+            self._all.add(created)
+            self.started += 1
+            self.startup_seconds.append(time.perf_counter() - started)
+            if self.closed:
+                self._all.discard(created)
+                created.dispose()
+                raise SandboxStartError("grading was stopped")
+        return created
+
+    def release(self, candidate: Sandbox, reusable: bool) -> None:
+        if reusable and not self.closed and candidate.alive():
+            self._idle.put(candidate)
+        else:
+            self._discard(candidate)
+
+    def _discard(self, candidate: Sandbox) -> None:
+        with self._lock:
+            self._all.discard(candidate)
+        candidate.dispose()
+
+    def close(self) -> None:
+        """Kill every sandbox (also those running a task: their threads then dispose of
+        them) and remove temporary folders."""
+        with self._lock:
+            self.closed = True
+            running = list(self._all)
+        for candidate in running:
+            candidate.kill()
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        if self._temporary:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def run_tasks(tasks: list[Task], limits: Limits, log_path, pool: SandboxPool) -> dict[str, Outcome]:
+    """Run every task of one submission, in order, each in a fresh child of a sandbox.
+
+    The submission's ``limits.budget`` is shared by its functions: a function's time limit
+    is the smaller of ``limits.timeout`` and what is left of the budget. A sandbox that
+    cannot start makes the functions still to run "grader error" outcomes.
     """
     log_path = Path(log_path)
     results: dict[str, Outcome] = {}
-    remaining = list(tasks)
-    for _attempt in range(len(tasks) + 2):
-        if not remaining:
+    spent = 0.0
+    for position, task in enumerate(tasks):
+        left = limits.budget - spent
+        if left <= 0:
+            results[task.name] = Outcome(
+                task.name,
+                "timeout",
+                f"the submission used up its total time budget of {limits.budget:g} s",
+            )
+            continue
+        try:
+            current = pool.acquire()
+        except SandboxStartError as error:
+            for remaining in tasks[position:]:
+                results[remaining.name] = Outcome(remaining.name, "grader error", str(error))
             break
-        outcomes, stop_reason = _run_child(remaining, limits, log_path)
-        results.update(outcomes)
-        remaining = [task for task in remaining if task.name not in results]
-        if stop_reason is not None:
-            for task in remaining:
-                results[task.name] = Outcome(task.name, "grader error", stop_reason)
-            remaining = []
-    for task in remaining:
-        results[task.name] = Outcome(task.name, "grader error", "the grading process kept stopping")
+        outcome, reusable = current.run(task, min(limits.timeout, left), log_path)
+        pool.release(current, reusable)
+        if outcome.state == "timeout" and limits.timeout > left:
+            outcome.detail = f"the submission used up its total time budget of {limits.budget:g} s"
+        spent += max(outcome.wall_seconds, outcome.seconds)
+        results[task.name] = outcome
     return results

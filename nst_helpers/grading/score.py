@@ -17,11 +17,11 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from nst_helpers.course.locate import Located
-from nst_helpers.grading import learner_text
+from nst_helpers.grading import allowlist, learner_text
+from nst_helpers.grading.harness import BLOCKED_DESCRIPTIONS
 from nst_helpers.grading.learner_text import hide_sizes, one_line
 from nst_helpers.grading.rubric import FunctionRule
 from nst_helpers.grading.runner import Outcome
-from nst_helpers.grading.sandbox import BLOCKED_DESCRIPTIONS
 
 _NUMBER = re.compile(
     r"[-+]?\d+\.\d+(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?|[-+]?\d+\.?[eE][-+]?\d+"
@@ -139,13 +139,20 @@ def score(
         result.status = outcome.state
         result.reason = clean(f"`{name}` did not finish: {outcome.detail}.")
         return result
-    delegated = learner_text.delegated_names(outcome.delegated, rule.reference)
+    delegated = learner_text.delegated_names(outcome.delegated, allowlist.modules())
     if outcome.delegated:
         result.status = "delegation"
         result.reason = (
-            f"`{name}` called the reference implementation "
-            f"({', '.join(delegated) or 'nst_helpers'}). "
+            f"`{name}` tried to import what it may not use "
+            f"({', '.join(delegated) or 'part of nst_helpers'}). "
             "A graded function must be your own code: 0 points."
+        )
+        return result
+    if outcome.notes:
+        result.status = "failed"
+        result.reason = (
+            f"`{name}` returned a value far larger than the grader compares (millions of "
+            "values): check the shape of what it returns."
         )
         return result
     if outcome.violations:

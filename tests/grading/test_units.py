@@ -11,6 +11,7 @@ import pytest
 from nst_helpers.course.extract import NotebookIndex, build_program
 from nst_helpers.course.locate import locate
 from nst_helpers.course.notebooks import read_notebook, read_submission
+from nst_helpers.grading.allowlist import allowed
 from nst_helpers.grading.delegation import find_delegation
 from nst_helpers.grading.report import SubmissionGrade, write_atomically, write_gradebook
 from nst_helpers.grading.rubric import load_rubric, parse_rubric
@@ -123,9 +124,9 @@ def test_missing_and_syntax_error(tmp_path):
         (["import nst_helpers as nh\nreference = nh.costs.gram_matrix\n",
           "def gram_matrix(A):\n    return reference(A)\n"], "nst_helpers.costs.gram_matrix"),
         (["def gram_matrix(A):\n    from nst_helpers.costs import gram_matrix as g\n    return g(A)\n"],
-         "imports the reference"),
+         "uses `nst_helpers.costs.gram_matrix`"),
         (["def gram_matrix(A):\n    return __import__('nst_helpers').gram_matrix(A)\n"], "__import__"),
-        (["import sys\n", "def gram_matrix(A):\n    return sys.modules['x'].gram_matrix(A)\n"], "sys.modules"),
+        (["import sys\n", "def gram_matrix(A):\n    return sys.modules['x'].gram_matrix(A)\n"], "reads `.modules`"),
         (["def gram_matrix(A):\n    return eval('1')\n"], "eval"),
         (["import nst_helpers as nh\n", "def helper(A):\n    return getattr(nh, 'gram_matrix')(A)\n",
           "def gram_matrix(A):\n    return helper(A)\n"], "dynamically"),
@@ -133,21 +134,32 @@ def test_missing_and_syntax_error(tmp_path):
 )  # fmt: skip
 def test_delegation_is_found_through_aliases_helpers_and_tricks(tmp_path, cells, reason):
     result = located(tmp_path, cells)
-    problems = find_delegation(result.program, ["nst_helpers.costs.gram_matrix"], "gram_matrix")
+    problems = find_delegation(result.program, allowed("gram_matrix"), "gram_matrix")
     assert problems, cells
     assert any(reason in text for _, text in problems), problems
 
 
 def test_allowed_uses_of_the_package_are_not_delegation(tmp_path):
+    name = "compute_layer_style_cost"
     result = located(
         tmp_path,
         [
-            "from nst_helpers import STYLE_LAYERS, compute_style_cost\n",
-            'def gram_matrix(A):\n    """Not nst_helpers.gram_matrix: mine."""\n'
-            "    del STYLE_LAYERS\n    return compute_style_cost\n",
+            "import nst_helpers\nfrom nst_helpers import STYLE_LAYERS, load_image, gram_matrix as g\n",
+            f'def {name}(a_S, a_G):\n    """Not nst_helpers.{name}: mine."""\n'
+            "    return g(a_S) + nst_helpers.gram_matrix(a_G) + nst_helpers.costs.gram_matrix(a_G)\n",
         ],
+        name,
     )
-    assert find_delegation(result.program, ["nst_helpers.costs.gram_matrix"], "gram_matrix") == []
+    assert find_delegation(result.program, allowed(name), name) == []
+    # The same helper is forbidden to the exercise that writes it, and so is the rest.
+    for cells in (
+        ["from nst_helpers import STYLE_LAYERS\n", f"def {name}(a_S, a_G):\n    return STYLE_LAYERS\n"],
+        ["from nst_helpers.train.steps import gram_matrix\n",
+         f"def {name}(a_S, a_G):\n    return gram_matrix(a_S)\n"],
+        ["from nst_helpers.costs import *\n", f"def {name}(a_S, a_G):\n    return unroll_activation(a_S)\n"],
+    ):  # fmt: skip
+        program = located(tmp_path, cells, name).program
+        assert find_delegation(program, allowed(name), name), cells
 
 
 def test_the_real_solution_notebooks_do_not_delegate():
@@ -157,7 +169,7 @@ def test_the_real_solution_notebooks_do_not_delegate():
     for rule in rubric.functions:
         result = locate(submission, rule.name, indexes)
         assert result.program is not None, rule.name
-        assert find_delegation(result.program, list(rule.reference), rule.name) == [], rule.name
+        assert find_delegation(result.program, rule.allowed, rule.name) == [], rule.name
         assert result.notes == [], (rule.name, result.notes)  # no notebook globals read
 
 
@@ -207,18 +219,19 @@ def test_learner_text_shows_no_child_controlled_words(tmp_path):
         "start a shell command",
         "os.remove on '/LEAK2' outside its working directory",
     ]
-    from nst_helpers.grading.sandbox import BLOCKED_DESCRIPTIONS
+    from nst_helpers.grading.harness import BLOCKED_DESCRIPTIONS
 
     assert learner_text.violation_texts(violations, BLOCKED_DESCRIPTIONS) == [
         "write a file outside its working directory",
         "start a shell command",
         "change files outside its working directory",
     ]
-    references = ["nst_helpers.costs.gram_matrix", "nst_helpers.checks"]
-    delegated = ["nst_helpers.costs.gram_matrix", "LEAK 1.5", "nst_helpers.checks.judge"]
-    assert learner_text.delegated_names(delegated, references) == [
-        "nst_helpers.costs.gram_matrix",
-        "nst_helpers.checks.judge",
+    from nst_helpers.grading.allowlist import modules
+
+    delegated = ["nst_helpers.costs", "LEAK 1.5", "nst_helpers.LEAK", "nst_helpers.reference_step"]
+    assert learner_text.delegated_names(delegated, modules()) == [
+        "nst_helpers.costs",
+        "nst_helpers.reference_step",
     ]
 
 
@@ -264,16 +277,16 @@ def test_gradebook_is_rebuilt_from_reports(tmp_path):
 
     for identifier, points in (("bob", 20.0), ("alice", 0.0)):
         result = FunctionResult("gram_matrix", points, 20.0, "passed", "ok")
-        grade = SubmissionGrade(identifier, "x", "f", "d", [result])
+        grade = SubmissionGrade(identifier, f"class/{identifier}", "f", "d", [result])
         write_submission(tmp_path, grade, with_html=True)
-    (tmp_path / "stray").mkdir()
+    (tmp_path / "reports" / "stray").mkdir()
     text = write_gradebook(tmp_path, ["gram_matrix"]).read_text()
     assert text.splitlines() == [
-        "submission,gram_matrix,total,max_total",
-        "alice,0,0,20",
-        "bob,20,20,20",
+        "submission,folder,gram_matrix,total,max_total,sandbox",
+        "alice,class/alice,0,0,20,bubblewrap",
+        "bob,class/bob,20,20,20,bubblewrap",
     ]
-    assert "<table>" in (tmp_path / "bob" / "feedback.html").read_text()
+    assert "<table>" in (tmp_path / "reports" / "bob" / "feedback.html").read_text()
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temporary files left
 
 
@@ -296,15 +309,17 @@ def test_program_keeps_the_learners_lines_and_maps_them_back_to_cells(tmp_path):
     assert program.where(None) is None and program.where(999) is None
 
 
-def test_child_environment_is_minimal_and_cpu_only(monkeypatch):
-    from nst_helpers.grading.runner import child_environment
+def test_sandbox_environment_is_minimal_and_cpu_only(monkeypatch):
+    from nst_helpers.grading.sandbox import bwrap_command, environment
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
     monkeypatch.setenv("GRADER_SECRET", "do-not-leak")
-    environment = child_environment("/tmp/work", threads=1)
-    assert environment["CUDA_VISIBLE_DEVICES"] == ""
-    assert environment["HOME"] == environment["TMPDIR"] == "/tmp/work"
-    assert "GRADER_SECRET" not in environment
+    variables = environment(threads=1, scratch_mb=64, namespaces=True)
+    assert variables["CUDA_VISIBLE_DEVICES"] == ""
+    assert variables["HOME"] == variables["TMPDIR"] == "/tmp"
+    assert "GRADER_SECRET" not in variables
+    command = bwrap_command("bwrap", 1, 64, 3)
+    assert "--clearenv" in command and "do-not-leak" not in " ".join(command)
 
 
 def test_a_train_step_reading_the_notebook_layers_is_named_in_fixed_words(tmp_path):
