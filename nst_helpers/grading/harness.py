@@ -449,6 +449,9 @@ def run_one(task_fd: int, namespaces: bool) -> None:
     os.makedirs(library, exist_ok=True)
     os.chdir(work)
     os.environ.update(HOME=work, TMPDIR=work)
+    import tempfile
+
+    tempfile.tempdir = work  # AutoGraph writes its generated modules there
     apply_limits(limits)
     no_processes = refuse_new_processes() if limits.get("no_processes", True) else False
 
@@ -471,7 +474,7 @@ def run_one(task_fd: int, namespaces: bool) -> None:
     program_path = os.path.join(work, str(header["program_file"]))
     with open(program_path, "w", encoding="utf-8") as handle:
         handle.write(header["program"])
-    guard = Guard(work)
+    guard = Guard(scratch)
     sys.addaudithook(guard.audit)
     status = {"type": RESULT, "nonce": nonce, "name": name, "definition_error": None, "cases": []}
     arrays: dict = {}

@@ -373,6 +373,7 @@ def grade_submissions(
     finally:
         pool.close()
     executor.shutdown(wait=True)
+    summary["run_token"] = pool.run_token
     summary["sandboxes_started"] = pool.started
     summary["sandbox_startup_seconds"] = list(pool.startup_seconds)
     reports.write_gradebook(out_dir, names)

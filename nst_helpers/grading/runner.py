@@ -247,7 +247,9 @@ def encode_task(task: Task, nonce: str, limits: Limits, scratch: str | None) -> 
 class Sandbox:
     """One harness process (in bubblewrap, or not), serving one task at a time."""
 
-    def __init__(self, mode: str, bwrap: str | None, limits: Limits, log_path: Path):
+    def __init__(
+        self, mode: str, bwrap: str | None, limits: Limits, log_path: Path, run_token: str = ""
+    ):
         self.mode, self.limits, self.log_path = mode, limits, Path(log_path)
         self.namespaces = False
         self._buffer = b""
@@ -258,11 +260,13 @@ class Sandbox:
         self._log_offset = log.tell()
         try:
             if mode == "bwrap":
-                command = sandbox.bwrap_command(bwrap, limits.threads, SCRATCH_MB, theirs.fileno())
+                command = sandbox.bwrap_command(
+                    bwrap, limits.threads, SCRATCH_MB, theirs.fileno(), run_token
+                )
                 env = None
             else:
                 command = sandbox.plain_command()
-                env = sandbox.environment(limits.threads, SCRATCH_MB, namespaces=False)
+                env = sandbox.environment(limits.threads, SCRATCH_MB, False, run_token)
                 env.update(
                     NST_SANDBOX_CONTROL_FD=str(theirs.fileno()),
                     HOME=self._scratch,
@@ -503,7 +507,10 @@ class Sandbox:
                 ),
                 False,
             )
-        reusable = state is None and control_open and self.alive() and self.namespaces
+        # Without namespaces of its own per function, a bubblewrap sandbox serves one task only
+        # (a fresh one is started for the next); with --sandbox none nothing is isolated anyway.
+        isolated = self.namespaces or self.mode == "none"
+        reusable = state is None and control_open and self.alive() and isolated
         log_line = last_log_line(learner_log, log_start)
         if state == "startup" or started_at is None:
             why = "did not start it" if state == "startup" else f"stopped ({_exit_text(exit_code)})"
@@ -548,6 +555,8 @@ class SandboxPool:
         self._all: set[Sandbox] = set()
         self._lock = threading.Lock()
         self.closed = False
+        #: Marks every process of this pool's sandboxes (``NST_SANDBOX_RUN``); no secret.
+        self.run_token = secrets.token_hex(8)
         self.started = 0
         self.startup_seconds: list[float] = []
 
@@ -564,7 +573,7 @@ class SandboxPool:
             if self.closed:
                 raise SandboxStartError("grading was stopped")
         started = time.perf_counter()
-        created = Sandbox(self.mode, self.bwrap, self.limits, self.log_path)
+        created = Sandbox(self.mode, self.bwrap, self.limits, self.log_path, self.run_token)
         with self._lock:
             self._all.add(created)
             self.started += 1

@@ -75,8 +75,14 @@ def python_folders() -> list[str]:
     return kept
 
 
-def environment(threads: int, scratch_mb: int, namespaces: bool) -> dict[str, str]:
-    """The harness's whole environment (nothing of the grader's leaks in)."""
+def environment(
+    threads: int, scratch_mb: int, namespaces: bool, run_token: str = ""
+) -> dict[str, str]:
+    """The harness's whole environment (nothing of the grader's leaks in).
+
+    ``run_token`` marks every process of one grading run (``NST_SANDBOX_RUN``), so that a
+    test can check that none outlives it; it is no secret.
+    """
     variables = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -89,13 +95,16 @@ def environment(threads: int, scratch_mb: int, namespaces: bool) -> dict[str, st
         "CUDA_VISIBLE_DEVICES": "",  # CPU only: tiny inputs, and GPUs stay free
         "NST_SANDBOX_THREADS": str(threads),
         "NST_SANDBOX_SCRATCH_MB": str(scratch_mb),
+        "NST_SANDBOX_RUN": run_token,
     }
     if namespaces:
         variables["NST_SANDBOX_NAMESPACES"] = "1"
     return variables
 
 
-def bwrap_command(bwrap: str, threads: int, scratch_mb: int, control_fd: int) -> list[str]:
+def bwrap_command(
+    bwrap: str, threads: int, scratch_mb: int, control_fd: int, run_token: str = ""
+) -> list[str]:
     """The command that starts the harness inside bubblewrap."""
     command = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
     # Not uid 0 inside: a child may then map its own user into the namespaces it makes
@@ -121,7 +130,7 @@ def bwrap_command(bwrap: str, threads: int, scratch_mb: int, control_fd: int) ->
     command += ["--proc", "/proc", "--dev", "/dev"]
     command += ["--size", str((scratch_mb + 64) * 1024 * 1024), "--tmpfs", "/tmp"]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--clearenv"]
-    variables = environment(threads, scratch_mb, namespaces=True)
+    variables = environment(threads, scratch_mb, namespaces=True, run_token=run_token)
     variables["NST_SANDBOX_CONTROL_FD"] = str(control_fd)
     for name, value in variables.items():
         command += ["--setenv", name, value]

@@ -1,17 +1,27 @@
-"""The grader on its corpus: the solution, the untouched release, typical mistakes, hostile code.
+"""The grader on its corpus: the solution, the release, mistakes, hostile code, the attacks.
 
 One grading run over the whole corpus (``tests/grading/corpus/make_corpus.py`` builds it
-from the real notebooks in ``notebooks/``) with two jobs, then assertions on its reports:
-expected points, status and reason for every function of every submission; a complete
-gradebook; no hidden input, expected value or seed in any feedback; nothing written
-outside the child's working directory.
+from the real notebooks in ``notebooks/``, ``attacks.py`` adds the attacks of issue 8 and
+the fairness cases) with two jobs, sandboxed with bubblewrap, then assertions on its
+reports: expected points, status and reason for every function of every submission; a
+complete gradebook; no hidden input, expected value, seed or path in any feedback;
+nothing written outside the sandbox; nothing sent over the network; and, after a bounded
+wait, no process of the run alive and no file of the output or the submissions changed.
+
+bubblewrap is required here (CI installs it): without it these tests fail, they are not
+skipped.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import re
+import socket
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,37 +45,67 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("grading")
     outside = root / "outside" / "pwned.txt"
     outside.parent.mkdir()
-    expected = build_corpus(root / "submissions", outside)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.setblocking(False)
+    expected = build_corpus(root / "submissions", outside, listener.getsockname()[1])
     options = GradeOptions(
         out_dir=root / "out",
         rubric=load_rubric(),
-        limits=Limits(timeout=12, memory_mb=4096, threads=1),
+        limits=Limits(timeout=45, memory_mb=4096, threads=1),
         jobs=2,
         html=True,
     )
     paths = sorted((root / "submissions").iterdir())
-    summary = grade_submissions(paths, options, seed_source=seed_of, progress=lambda _: None)
+    warnings = []
+    summary = grade_submissions(
+        paths, options, seed_source=seed_of, progress=lambda _: None, warn=warnings.append
+    )
+    summary["warnings"] = warnings
+    after_run = tree_digest(root)
     reports = {
         folder.name: json.loads((folder / "SUBMISSION.json").read_text())
-        for folder in (root / "out").iterdir()
+        for folder in (root / "out" / "reports").iterdir()
         if (folder / "SUBMISSION.json").exists()
     }
-    return {"root": root, "expected": expected, "reports": reports, "summary": summary,
-            "outside": outside}  # fmt: skip
+    yield {"root": root, "expected": expected, "reports": reports, "summary": summary,
+           "outside": outside, "listener": listener, "after_run": after_run}  # fmt: skip
+    listener.close()
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """{path: sha256 or link target or kind} of everything under ``root`` (FIFOs unread)."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        key = str(path.relative_to(root))
+        if path.is_symlink():
+            found[key] = "link:" + os.readlink(path)
+        elif path.is_file():
+            found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            found[key] = "dir" if path.is_dir() else "special"
+    return found
+
+
+def processes_of_run(token: str) -> list[int]:
+    """Processes whose environment carries the run's marker (its sandboxes and children)."""
+    marker = f"NST_SANDBOX_RUN={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def _cases():
-    from tests.grading.corpus.make_corpus import (
-        MISTAKES_IN_FOLDER,
-        hostile_variants,
-        mistake_folders,
-        structure_variants,
-    )
+    from tests.grading.corpus.make_corpus import MISTAKES_IN_FOLDER, all_variants
 
-    names = ["solution", "release"]
-    names += (
-        list(mistake_folders()) + list(structure_variants()) + list(hostile_variants(Path("x")))
-    )
+    names = ["solution", "release", *all_variants(Path("x"))]
     return [
         pytest.param(
             name,
@@ -95,6 +135,10 @@ def test_every_submission_is_in_the_gradebook(graded):
         rows = list(csv.DictReader(handle))
     assert sorted(row["submission"] for row in rows) == sorted(graded["expected"])
     by_name = {row["submission"]: row for row in rows}
+    for name, row in by_name.items():  # each row says which folder it came from
+        assert row["folder"] in [str(graded["root"] / "submissions" / f"{name}{suffix}")
+                                 for suffix in ("", ".ipynb")], row  # fmt: skip
+        assert row["sandbox"] == "bubblewrap"
     assert by_name["solution"]["total"] == "100"
     assert by_name["release"]["total"] == "0"
     # A hostile function costs only itself: the other four keep their points.
@@ -103,8 +147,17 @@ def test_every_submission_is_in_the_gradebook(graded):
         "folder_os_exit",
         "folder_memory_bomb",
         "folder_patches_numpy_and_tf",
+        "attack_forged_results",
+        "attack_forged_frames",
+        "attack_outliving_the_run",
+        "attack_stopping_the_grader",
     ):
         assert by_name[name]["total"] == "80", name
+    assert not graded["summary"]["warnings"]
+    assert by_name["attack_class_patch_between_functions"]["total"] == "100"
+    # A learner folder named like the gradebook, and one named _solution beside solution.
+    assert by_name["grades.csv"]["gram_matrix"] == "20"
+    assert by_name["_solution"]["gram_matrix"] == "0"
     assert not graded["summary"]["failed"]
 
 
@@ -134,7 +187,7 @@ def _hidden_value_texts(identifier: str) -> set[str]:
 
 def test_feedback_never_shows_hidden_inputs_expected_values_or_seed(graded):
     decimal = re.compile(r"\d\.\d")
-    out = graded["root"] / "out"
+    out = graded["root"] / "out" / "reports"
     checked = 0
     for identifier, report in graded["reports"].items():
         hidden = _hidden_value_texts(identifier)
@@ -156,16 +209,16 @@ def test_feedback_never_shows_hidden_inputs_expected_values_or_seed(graded):
 
 def test_printed_fake_scores_do_not_count(graded):
     assert graded["reports"]["folder_mixed_hostile"]["total"] == 0
-    log = (graded["root"] / "out" / ".logs" / "folder_mixed_hostile.log").read_text()
+    log = (graded["root"] / "out" / "logs" / "folder_mixed_hostile.log").read_text()
     assert "score: 100" in log  # printed, and ignored
 
 
 def test_child_controlled_text_never_reaches_the_feedback(graded):
-    out = graded["root"] / "out" / "folder_feedback_secrecy"
+    out = graded["root"] / "out" / "reports" / "folder_feedback_secrecy"
     texts = [(out / name).read_text() for name in ("feedback.md", "feedback.html")]
     functions = graded["reports"]["folder_feedback_secrecy"]["functions"]
     texts.append(json.dumps(functions))
-    assert "LEAK" in (out.parent.parent / "submissions" / "folder_feedback_secrecy"
+    assert "LEAK" in (graded["root"] / "submissions" / "folder_feedback_secrecy"
                       / "1_content_cost.ipynb").read_text()  # fmt: skip
     for text in texts:
         assert "LEAK" not in text
@@ -173,12 +226,12 @@ def test_child_controlled_text_never_reaches_the_feedback(graded):
     # A blocked action repeated three times is said once.
     assert functions["total_cost"]["reason"].count("outside its working directory") == 1
     # The full message is for the instructor only: it is in the log.
-    log = (graded["root"] / "out" / ".logs" / "folder_feedback_secrecy.log").read_text()
+    log = (graded["root"] / "out" / "logs" / "folder_feedback_secrecy.log").read_text()
     assert "LEAK" in log and "ValueError" in log
 
 
 def test_feedback_hides_the_hidden_inputs_sizes_and_is_valid_markdown(graded):
-    out = graded["root"] / "out"
+    out = graded["root"] / "out" / "reports"
     integer_tuple = re.compile(r"\(\d+,\s*\d+")
     equals_number = re.compile(r"= \d")
     for identifier in graded["reports"]:
@@ -205,3 +258,51 @@ def test_a_missing_function_names_no_notebook(graded):
     functions = graded["reports"]["missing_function"]["functions"]
     assert functions["gram_matrix"]["status"] == "missing"
     assert functions["gram_matrix"]["notebook"] is None
+
+
+def test_no_process_outlives_the_run_and_nothing_changes_afterwards(graded):
+    """'Still right a minute later', bounded: poll for any process of the run (its marker
+    is in the environment of every sandboxed process) for up to 10 s, then compare every
+    file of the output and the submissions with the state right after the run, 5 s later."""
+    token = graded["summary"]["run_token"]
+    deadline = time.monotonic() + 10
+    while processes_of_run(token) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_of_run(token) == []
+    time.sleep(5)
+    assert tree_digest(graded["root"]) == graded["after_run"]
+    assert not graded["outside"].exists()
+    assert not [p for p in Path(tempfile.gettempdir()).glob("nst-grade-*")]
+
+
+def test_nothing_reached_the_network(graded):
+    with pytest.raises(BlockingIOError):
+        graded["listener"].recv(65536)
+
+
+def test_hostile_files_are_named_in_the_feedback_not_read(graded):
+    problems = {name: " ".join(r["problems"]) for name, r in graded["reports"].items()}
+    assert "not a regular file" in problems["supervisor_fifo_notebook"]
+    assert (
+        "symbolic link to a file outside the submission" in problems["supervisor_link_to_dev_zero"]
+    )
+    assert "symbolic link" in problems["supervisor_link_to_another_learner"]
+    feedback = graded["root"] / "out" / "reports" / "supervisor_fifo_notebook" / "feedback.md"
+    assert "not a regular file" in feedback.read_text()
+
+
+def test_feedback_shows_no_path_of_the_grader(graded):
+    for identifier in graded["reports"]:
+        for name in ("feedback.md", "feedback.html"):
+            text = (graded["root"] / "out" / "reports" / identifier / name).read_text()
+            for secret in (str(graded["root"]), "/tmp/", "nst-grade", "/proc/"):
+                assert secret not in text, (identifier, secret)
+
+
+def test_the_attacks_were_stopped_by_the_sandbox_not_by_luck(graded):
+    """What the logs show the hostile code met: read-only files, no processes, no network."""
+    logs = graded["root"] / "out" / "logs"
+    secrets_log = (logs / "attack_secrets_and_network.log").read_text()
+    assert "ValueError" in secrets_log  # it ran, found what it could, and raised
+    hunt = graded["reports"]["attack_delegation_at_run_time"]["functions"]["gram_matrix"]
+    assert hunt["points"] == 0 and hunt["status"] != "passed"

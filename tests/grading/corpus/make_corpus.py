@@ -9,7 +9,7 @@ the reason or the definition note must contain).
 
 The notebooks are read from ``notebooks/`` at test time, so the corpus follows them.
 Run as a script to write the corpus to a folder and look at it:
-``python tests/grading_corpus/make_corpus.py /tmp/corpus``.
+``python -m tests.grading.corpus.make_corpus /tmp/corpus``.
 """
 
 from __future__ import annotations
@@ -453,17 +453,33 @@ def _all_missing(phrase: str) -> dict:
 
 
 def _write(path: Path, content) -> None:
-    if isinstance(content, bytes):
+    if callable(content):
+        content(path)
+    elif isinstance(content, bytes):
         path.write_bytes(content)
     else:
         path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
 
 
-def build_corpus(destination, outside: Path) -> dict[str, dict]:
+def all_variants(outside: Path, udp_port: int = 9) -> dict[str, tuple[object, dict]]:
+    """Every variant but the solution and the release: mistakes, structure, hostile, the
+    attacks of issue 8 and the fairness cases (``attacks``)."""
+    from tests.grading.corpus.attacks import attack_variants, fairness_variants
+
+    return {
+        **mistake_folders(),
+        **structure_variants(),
+        **hostile_variants(outside),
+        **attack_variants(outside, udp_port),
+        **fairness_variants(),
+    }
+
+
+def build_corpus(destination, outside: Path, udp_port: int = 9) -> dict[str, dict]:
     """Write every submission under ``destination``; return {submission: expectations}.
 
-    ``outside`` is a path that the write-outside variant tries to create (it must not exist
-    after grading).
+    ``outside`` is a path that hostile variants try to create (it must not exist after
+    grading); ``udp_port`` is where on 127.0.0.1 one of them sends what it found.
     """
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
@@ -474,7 +490,7 @@ def build_corpus(destination, outside: Path) -> dict[str, dict]:
         "solution": (solutions, {n: expect(FULL, "passed") for n in NOTEBOOK_OF}),
         "release": (release, {n: expect(0, "not implemented", "not filled in") for n in NOTEBOOK_OF}),
     }  # fmt: skip
-    everything = {**mistake_folders(), **structure_variants(), **hostile_variants(outside)}
+    everything = all_variants(outside, udp_port)
     for name, (content, expectations) in {**folders, **everything}.items():
         if isinstance(content, dict) and all(k.endswith(".ipynb") for k in content):
             folder = destination / name
@@ -482,7 +498,7 @@ def build_corpus(destination, outside: Path) -> dict[str, dict]:
             for notebook_name, notebook in content.items():
                 _write(folder / notebook_name, notebook)
         else:
-            _write(destination / f"{name}.ipynb", content)
+            _write(destination / (name if callable(content) else f"{name}.ipynb"), content)
         expected[name] = expectations
     return expected
 
