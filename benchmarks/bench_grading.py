@@ -1,13 +1,21 @@
-"""Benchmark ``nst grade``: submissions per minute, and the cost of starting interpreters.
+"""Benchmark ``nst grade``: submissions per minute in the sandbox, and what the sandbox costs.
 
-Grades N copies (default 50) of the solution folder (all five notebooks, so every graded
-function runs, ``train_step`` included) with ``--jobs`` (default 2), exactly as
-``nst grade`` does, with fresh secret seeds. In the same run it times an empty child
-(a fresh ``python -I`` that imports NumPy, TensorFlow, Keras and the checks, then exits),
-and prints the share of the grading children's time that such start-ups account for.
+In one run, on the same machine:
 
-Usage: python benchmarks/bench_grading.py [--count 50] [--jobs 2]
-Target (issue 5): 50 correct submissions in under 5 minutes on 2 cores.
+1. Start-up, interleaved (``--repeats`` times each): ``bwrap`` alone running ``/bin/true``
+   with the grader's mounts; a sandboxed harness until it is ready (bubblewrap + Python +
+   NumPy/TensorFlow/Keras); the same harness without a sandbox (``--sandbox none``).
+2. One graded function in a warm sandbox: the fork into fresh namespaces, the limits and
+   the seccomp filter, TensorFlow's warm-up, the function, the result (median of 10).
+3. Throughput: ``--count`` copies (default 50) of the solution folder (all five functions,
+   ``train_step`` included, the registry's hidden draws) graded with ``--jobs`` (default 2)
+   exactly as ``nst grade`` does; then, as the baseline, ``--baseline-count`` copies graded
+   with a fresh sandbox for every function (what the grader falls back to where a
+   sandbox cannot make namespaces of its own), and the ratio of the two rates.
+
+Usage: python benchmarks/bench_grading.py [--count 50] [--jobs 2] [--baseline-count 4]
+Targets (issues 8 and 10): at least 38, and 100, correct submissions per minute on 2 cores.
+Exits non-zero if any correct submission loses a point.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,30 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
-_EMPTY_CHILD = (
-    "import sys; sys.path.insert(0, sys.argv[1]); import numpy, tensorflow, keras; "
-    "import nst_helpers.checks"
-)
-
-
-def empty_child_seconds(repeats: int) -> float:
-    """Mean wall time of a child that only starts and imports what the grading child imports."""
-    from nst_helpers.grading.runner import child_environment
-
-    times = []
-    with tempfile.TemporaryDirectory() as work:
-        for _ in range(repeats):
-            started = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-I", "-c", _EMPTY_CHILD, str(ROOT)],
-                cwd=work,
-                env=child_environment(work, 1),
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            times.append(time.perf_counter() - started)
-    return sum(times) / len(times)
+sys.path.insert(0, str(ROOT))
 
 
 def machine() -> str:
@@ -61,56 +47,148 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, TensorFlow {tf.__version__}"
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, load {load:.1f}"
     )
+
+
+def startup_seconds(repeats: int) -> dict[str, list[float]]:
+    """Start-up times of bwrap alone, a sandboxed harness and a plain one, interleaved."""
+    from nst_helpers.grading import sandbox
+    from nst_helpers.grading.runner import Limits, Sandbox
+
+    bwrap = sandbox.find_bwrap()
+    command = sandbox.bwrap_command(bwrap, 1, 64, 0)
+    bare = [*command[: command.index("--")], "--", "/bin/true"]
+    times: dict[str, list[float]] = {
+        "bwrap /bin/true": [],
+        "bwrap harness": [],
+        "plain harness": [],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "log"
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run(bare, check=True)
+            times["bwrap /bin/true"].append(time.perf_counter() - started)
+            for mode, key in (("bwrap", "bwrap harness"), ("none", "plain harness")):
+                started = time.perf_counter()
+                box = Sandbox(mode, bwrap if mode == "bwrap" else None, Limits(), log)
+                times[key].append(time.perf_counter() - started)
+                box.dispose()
+    return times
+
+
+def one_function_seconds(count: int) -> list[float]:
+    """Wall time of one tiny graded function in a warm sandbox, ``count`` times."""
+    from nst_helpers.checks import cases, exercise
+    from nst_helpers.grading import stubs
+    from nst_helpers.grading.runner import Limits, SandboxPool, Task, run_tasks
+
+    program = (
+        "import tensorflow as tf\ndef gram_matrix(A):\n    return tf.matmul(A, tf.transpose(A))\n"
+    )
+    the_exercise = exercise("gram_matrix")
+    task = Task(
+        "gram_matrix",
+        program,
+        cases("gram_matrix", 1),
+        stubs.sandbox_package(the_exercise),
+        stubs.run_case_name(the_exercise),
+    )
+    times = []
+    with tempfile.TemporaryDirectory() as folder, SandboxPool("bwrap", Limits()) as pool:
+        pool.release(pool.acquire(), True)  # warm: the harness has imported TensorFlow
+        for number in range(count):
+            started = time.perf_counter()
+            outcome = run_tasks([task], Limits(), Path(folder) / f"{number}.log", pool)
+            times.append(time.perf_counter() - started)
+            assert outcome["gram_matrix"].state == "ran", outcome["gram_matrix"].detail
+    return times
+
+
+def grade_copies(count: int, jobs: int, per_function: bool) -> tuple[float, int, int, dict]:
+    """(seconds, graded, with full marks, summary) for ``count`` copies of the solutions."""
+    from nst_helpers.grading import runner
+    from nst_helpers.grading.pipeline import GradeOptions, grade_submissions
+    from nst_helpers.grading.rubric import load_rubric
+    from nst_helpers.grading.runner import Limits
+
+    original = runner.Sandbox.run
+
+    def one_task_per_sandbox(self, *args, **kwargs):
+        outcome, _ = original(self, *args, **kwargs)
+        return outcome, False
+
+    with tempfile.TemporaryDirectory() as temporary:
+        submissions = Path(temporary) / "submissions"
+        for number in range(count):
+            shutil.copytree(SOLUTIONS, submissions / f"learner{number:03d}")
+        options = GradeOptions(
+            out_dir=Path(temporary) / "out", rubric=load_rubric(), limits=Limits(), jobs=jobs
+        )
+        if per_function:
+            runner.Sandbox.run = one_task_per_sandbox
+        try:
+            started = time.perf_counter()
+            summary = grade_submissions([submissions], options, progress=lambda _: None)
+            wall = time.perf_counter() - started
+        finally:
+            runner.Sandbox.run = original
+    grades = summary["graded"]
+    full = sum(1 for g in grades if g.total == g.max_total)
+    return wall, len(grades), full, summary
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baseline-count", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from nst_helpers.grading.pipeline import GradeOptions, grade_submissions
-    from nst_helpers.grading.rubric import load_rubric
-    from nst_helpers.grading.runner import Limits
-
     print(f"Machine: {machine()}")
-    startup = empty_child_seconds(repeats=3)
-    print(f"Empty child (start + import NumPy/TensorFlow/Keras/checks): {startup:.2f} s")
-    with tempfile.TemporaryDirectory() as temporary:
-        submissions = Path(temporary) / "submissions"
-        for number in range(args.count):
-            shutil.copytree(SOLUTIONS, submissions / f"learner{number:03d}")
-        options = GradeOptions(
-            out_dir=Path(temporary) / "out",
-            rubric=load_rubric(),
-            limits=Limits(threads=1),
-            jobs=args.jobs,
+    startup = startup_seconds(args.repeats)
+    for key, values in startup.items():
+        print(f"Start-up, {key}: median {statistics.median(values):.2f} s of {values}")
+    extra = statistics.median(startup["bwrap harness"]) - statistics.median(
+        startup["plain harness"]
+    )
+    print(
+        f"The sandbox adds {extra:+.2f} s to a harness start-up "
+        f"(bubblewrap alone: {statistics.median(startup['bwrap /bin/true']) * 1000:.0f} ms); "
+        "a grading run pays it once per job, not per submission."
+    )
+    functions = one_function_seconds(10)
+    print(
+        f"One graded function in a warm sandbox (fork, namespaces, limits, TensorFlow warm-up, "
+        f"run, result): median {statistics.median(functions):.2f} s, min {min(functions):.2f} s."
+    )
+    wall, graded, full, summary = grade_copies(args.count, args.jobs, per_function=False)
+    rate = 60 * graded / wall
+    print(
+        f"Graded {graded} submissions (5 functions each; {full} with full marks) with --jobs "
+        f"{args.jobs} in {wall:.1f} s: {rate:.1f} submissions per minute "
+        f"({summary['sandboxes_started']} sandboxes started)."
+    )
+    base_wall, base_graded, base_full, _ = grade_copies(
+        args.baseline_count, args.jobs, per_function=True
+    )
+    base_rate = 60 * base_graded / base_wall
+    print(
+        f"Baseline, a fresh sandbox per function: {base_graded} submissions in {base_wall:.1f} s: "
+        f"{base_rate:.1f} per minute. Forking per function is {rate / base_rate:.1f}x faster."
+    )
+    correct = full == graded and base_full == base_graded
+    for target in (38, 100):
+        print(
+            f"Target ({target} correct submissions per minute): {'met' if rate >= target and correct else 'NOT met'}."
         )
-        started = time.perf_counter()
-        summary = grade_submissions([submissions], options, progress=lambda _: None)
-        wall = time.perf_counter() - started
-    grades = summary["graded"]
-    full = sum(1 for g in grades if g.total == g.max_total)
-    child_seconds = sum(g.seconds for g in grades)
-    share = len(grades) * startup / child_seconds if child_seconds else float("nan")
-    print(
-        f"Graded {len(grades)} submissions (5 functions each; {full} with full marks) "
-        f"with --jobs {args.jobs} in {wall:.1f} s: {60 * len(grades) / wall:.1f} submissions "
-        f"per minute, {child_seconds / max(1, len(grades)):.2f} s per submission per job."
-    )
-    print(
-        f"Share of grading time spent starting interpreters and importing TensorFlow: "
-        f"{100 * share:.0f}% ({len(grades)} x {startup:.2f} s of {child_seconds:.1f} s)."
-    )
-    correct = full == len(grades)
-    target = "met" if wall < 300 and len(grades) >= 50 and correct else "NOT met"
-    print(f"Target (50 correct submissions graded in under 5 minutes): {target}.")
     if not correct:
-        print(f"ERROR: {len(grades) - full} correct submission(s) lost points.", file=sys.stderr)
+        print("ERROR: a correct submission lost points.", file=sys.stderr)
         return 1
     return 0
 
