@@ -142,7 +142,11 @@ def locate(submission: Submission, name: str, indexes: list[NotebookIndex]) -> L
             )
         else:
             broken = index.broken_cells_mentioning(name)
-            if broken:
+            if broken and broken[-1].error in ("RecursionError", "MemoryError"):
+                located.status = "too complex"
+                located.cell = f"cell {broken[-1].index + 1}"
+                located.problem = TOO_COMPLEX.format(name=name, cell=located.cell)
+            elif broken:
                 located.status = "syntax error"
                 located.cell = f"cell {broken[-1].index + 1}"
                 located.problem = (

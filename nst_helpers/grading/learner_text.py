@@ -100,14 +100,21 @@ def value_type_name(name) -> str:
     return name if name in KNOWN_VALUE_TYPES else "value of another type"
 
 
-def _function_node(source: str, name: str) -> ast.FunctionDef | None:
+def _function_node(source: str, name: str) -> ast.stmt | None:
+    """The last top-level ``def name`` of ``source``, or ``name = lambda ...``."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            found = node
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Lambda)
+            and [getattr(t, "id", None) for t in node.targets] == [name]
+        ):
             found = node
     return found
 
@@ -184,6 +191,9 @@ def is_filled_in(located, name: str) -> bool:
     node = _function_node(program.source, name) if program is not None else None
     if node is None:
         return False
+    if isinstance(node, ast.Assign):  # a lambda: learner code unless it returns a bare None
+        body = node.value.body
+        return not (isinstance(body, ast.Constant) and body.value is None)
     return not all(is_blank_statement(statement) for statement in node.body)
 
 

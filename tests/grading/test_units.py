@@ -354,3 +354,110 @@ def test_constants_and_lambdas_made_by_library_calls_are_taken_along(tmp_path):
     calls_own_code = build_program(index, index.definitions("total_cost")[-1], "total_cost")
     assert "build_model" not in calls_own_code.source
     assert "compute it inside the function" in calls_own_code.notes[0]
+
+
+def test_cell_magics_that_run_python_are_read_like_jupyter(tmp_path):
+    for magic in ("%%time", "%%capture output", "%%prun -q"):
+        result = located(tmp_path, ["import tensorflow as tf\n", f"{magic}\n{GRAM}"])
+        assert result.status == "found" and "tf.matmul" in result.program.source, magic
+        assert result.program.where(result.program.source.splitlines().index(
+            "    return tf.matmul(A, tf.transpose(A))") + 1) == "cell 2, line 4"  # fmt: skip
+    assert located(tmp_path, [f"%%writefile x.py\n{GRAM}"]).status == "missing"
+    assert located(tmp_path, [f"%%bash\n{GRAM}"]).status == "missing"
+
+
+def test_constants_completed_later_inner_names_and_lambdas_are_taken_along(tmp_path):
+    cells = [
+        "import tensorflow as tf\n",
+        "FACTORS = {}\nN = 1\n",
+        "FACTORS['quarter'] = 4\nN *= 4\nFACTORS.update(half=2)\nUNUSED = 3\n",
+        "def gram_matrix(A):\n    def identity(tf):\n        return tf\n"
+        "    return identity(tf.matmul(A, tf.transpose(A))) * N / FACTORS['quarter']\n",
+    ]
+    source = located(tmp_path, cells).program.source
+    for line in ("FACTORS = {}", "FACTORS['quarter'] = 4", "N *= 4", "FACTORS.update(half=2)",
+                 "import tensorflow as tf"):  # fmt: skip
+        assert line in source, line
+    assert "UNUSED" not in source
+    namespace = {}
+    exec(compile(source, "program", "exec"), namespace)  # noqa: S102
+    assert namespace["N"] == 4 and namespace["FACTORS"] == {"quarter": 4, "half": 2}
+    lam = located(
+        tmp_path,
+        ["SCALE = 1\n", "total_cost = lambda J_content, J_style, alpha=10, beta=40: "
+         "SCALE * (alpha * J_content + beta * J_style)\n"],
+        "total_cost",
+    )  # fmt: skip
+    assert lam.status == "found" and "SCALE = 1" in lam.program.source
+    from nst_helpers.grading import learner_text
+
+    assert learner_text.is_filled_in(lam, "total_cost")
+
+
+def test_imports_are_reduced_to_the_names_used(tmp_path):
+    cells = [
+        "from nst_helpers import STYLE_LAYERS, checks, gram_matrix, load_image\nimport numpy as np, tensorflow as tf\n",
+        "def compute_layer_style_cost(a_S, a_G):\n    return tf.reduce_sum(gram_matrix(a_S))\n",
+    ]  # fmt: skip
+    source = located(tmp_path, cells, "compute_layer_style_cost").program.source
+    assert "from nst_helpers import gram_matrix" in source and "checks" not in source
+    assert "import tensorflow as tf" in source and "numpy" not in source
+
+
+def test_static_analysis_survives_long_chains_and_deep_expressions(tmp_path):
+    chain = "c0 = 1.0\n" + "".join(f"c{i} = c{i - 1}\n" for i in range(1, 5000))
+    result = located(tmp_path, ["import tensorflow as tf\n", chain, GRAM.replace(
+        "tf.transpose(A))", "tf.transpose(A)) * c4999")])  # fmt: skip
+    assert result.status == "found" and result.program.source.count("\n") > 5000
+    deep = "def gram_matrix(A):\n    return A * (" + " + ".join(["1"] * 3000) + ")\n"
+    result = located(tmp_path, [deep])
+    assert result.status in ("found", "too complex")
+    nested = "def gram_matrix(A):\n    x = " + "[" * 90 + "A" + "]" * 90 + "\n    return x\n"
+    assert located(tmp_path, [nested]).status in ("found", "too complex", "syntax error")
+
+
+def test_only_regular_files_inside_the_submission_are_read(tmp_path):
+    import os
+
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    make_notebook(folder / "a.ipynb", [GRAM])
+    os.mkfifo(folder / "b.ipynb")
+    os.symlink("/dev/zero", folder / "c.ipynb")
+    os.symlink(folder / "a.ipynb", folder / "d.ipynb")  # inside: read as its target
+    (tmp_path / "bob.ipynb").write_text("{}")
+    os.symlink(tmp_path / "bob.ipynb", folder / "e.ipynb")
+    submission = read_submission(folder)
+    reasons = {p.name: p.reason for p in submission.problems}
+    assert "not a regular file" in reasons["b.ipynb"]
+    assert "outside the submission" in reasons["c.ipynb"]
+    assert "outside the submission" in reasons["e.ipynb"]
+    assert sorted(n.name for n in submission.notebooks) == ["a.ipynb", "d.ipynb"]
+    link = tmp_path / "linked"
+    link.symlink_to(folder)
+    refused = read_submission(link, follow_links=False)
+    assert not refused.notebooks and "symbolic link" in refused.problems[0].reason
+
+
+def test_identifiers_are_one_to_one_and_never_the_graders_own_names():
+    from nst_helpers.course.notebooks import encode_name
+
+    names = ["alice", "_alice", "alice_", ".alice", "a b", "a+20b", "grades.csv", "~sandbox", "é"]
+    encoded = [encode_name(n) for n in names]
+    assert len(set(encoded)) == len(names)
+    assert encoded[:2] == ["alice", "_alice"] and encode_name("a b") == "a+20b"
+    assert all(not e.startswith(".") and "~" not in e and "/" not in e for e in encoded)
+
+
+def test_validate_summary_gives_one_line_per_function_and_a_total():
+    from nst_helpers.grading.validate import Checked, summary_lines
+
+    lines = summary_lines(
+        [[Checked("gram_matrix", "2_gram_matrix.ipynb, cell 8", "PASS")],
+         [Checked("total_cost", "4_total_cost.ipynb, cell 6", "FAIL")]],
+        invert=False,
+    )  # fmt: skip
+    assert lines[0] == "Summary:" and len(lines) == 7
+    assert "PASS gram_matrix (2_gram_matrix.ipynb, cell 8)" in lines[2]
+    assert "compute_content_cost: not in the notebooks given" in lines[1]
+    assert lines[-1] == "Total: 1 of 2 graded functions found pass the public cases (3 not found)."
