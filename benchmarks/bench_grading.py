@@ -81,6 +81,26 @@ def startup_seconds(repeats: int) -> dict[str, list[float]]:
     return times
 
 
+def analysis_seconds(length: int) -> float:
+    """Seconds to find a graded function that needs a chain of ``length`` assignments."""
+    from nst_helpers.course.extract import NotebookIndex
+    from nst_helpers.course.locate import locate
+    from nst_helpers.course.notebooks import Cell, Notebook, Submission
+    from nst_helpers.grading.allowlist import allowed
+    from nst_helpers.grading.delegation import find_delegation
+
+    chain = "c0 = 1.0\n" + "".join(f"c{i} = c{i - 1}\n" for i in range(1, length))
+    function = f"def gram_matrix(A):\n    return tf.matmul(A, tf.transpose(A)) * c{length - 1}\n"
+    cells = (Cell(0, "code", "import tensorflow as tf\n"), Cell(1, "code", chain),
+             Cell(2, "code", function))  # fmt: skip
+    notebook = Notebook(Path("chain.ipynb"), cells)
+    submission = Submission("chain", Path("chain.ipynb"), (notebook,), (), "")
+    started = time.perf_counter()
+    located = locate(submission, "gram_matrix", [NotebookIndex(notebook)])
+    find_delegation(located.program, allowed("gram_matrix"), "gram_matrix")
+    return time.perf_counter() - started
+
+
 def one_function_seconds(count: int) -> list[float]:
     """Wall time of one tiny graded function in a warm sandbox, ``count`` times."""
     from nst_helpers.checks import cases, exercise
@@ -161,6 +181,12 @@ def main() -> int:
         f"The sandbox adds {extra:+.2f} s to a harness start-up "
         f"(bubblewrap alone: {statistics.median(startup['bwrap /bin/true']) * 1000:.0f} ms); "
         "a grading run pays it once per job, not per submission."
+    )
+    analysis_seconds(50)  # loads the registry and the package's sources once
+    short, long = analysis_seconds(500), analysis_seconds(5000)
+    print(
+        f"Static analysis of a function needing 500 and 5,000 chained assignments: "
+        f"{short:.2f} s and {long:.2f} s ({long / short:.1f}x for 10x the code)."
     )
     functions = one_function_seconds(10)
     print(

@@ -132,6 +132,15 @@ def test_a_graded_function_sees_and_changes_nothing_outside_its_sandbox(tmp_path
     with SandboxPool("bwrap", Limits(timeout=60), tmp_path / "sandbox.log") as pool:
         first, second = _probe(pool, tmp_path)
         assert pool.started == 1  # one interpreter served both tasks: forks, not restarts
+        # The submission's total budget: spent by the first function, none left for the next.
+        program = "def gram_matrix(A):\n    while True:\n        pass\n"
+        tasks = [Task("gram_matrix", program, cases("gram_matrix", 1)[:1],
+                      stubs.sandbox_package(exercise("gram_matrix"))),
+                 Task("total_cost", "", cases("total_cost", 1)[:1])]  # fmt: skip
+        limits = Limits(timeout=60, budget=2)
+        outcomes = run_tasks(tasks, limits, tmp_path / "budget.log", pool)
+        assert outcomes["gram_matrix"].state == outcomes["total_cost"].state == "timeout"
+        assert "total time budget of 2 s" in outcomes["total_cost"].detail
     expected = {probe: False for probe in PROBES}
     expected["pid is 1 (a PID namespace of its own)"] = True
     expected["the sandbox's nst_helpers exports nothing"] = True
