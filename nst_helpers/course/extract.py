@@ -35,11 +35,16 @@ _FENCE = re.compile(r"^\s*```.*$", re.M)
 _MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$", re.M)
 _CELL_MAGIC = re.compile(r"^%%([A-Za-z_][A-Za-z0-9_]*)\b.*$")
 _MAX_JOINED_CELLS = 4
+#: What IPython's transformer may change: a magic or a shell escape at the start of a line
+#: or after ``=``, or a help request (``obj?``). Cells without any are plain Python.
+_IPYTHON_SYNTAX = re.compile(r"^\s*[%!?]|=\s*[%!]|\?\s*$", re.M)
 #: Cell magics whose body Jupyter runs as ordinary Python in the notebook's namespace.
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture", "prun"})
 
 
 def _transform(source: str) -> str:
+    if not _IPYTHON_SYNTAX.search(source):
+        return source  # plain Python: IPython's transformer would leave it as it is
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
