@@ -40,9 +40,10 @@ CONTROL_FD = 3
 #: Largest frame accepted by either side (the grader also caps what it reads in total).
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 #: Largest array the runner sends back (elements); larger ones are reported as too large.
-MAX_ARRAY_ELEMENTS = 4 * 1024 * 1024
+MAX_ARRAY_ELEMENTS = 1024 * 1024
 STARTED, RESULT, SETUP_FAILED = "started", "result", "setup failed"
-SCRATCH = "/tmp/work"
+#: The function's own writable folder (a fresh tmpfs per function); ``/tmp`` is read-only.
+SCRATCH = "/nst-scratch"
 _KINDS = ("none", "tf", "numpy", "python", "other")
 _INPUT_DTYPES = ("<f4", "<f8", "<i4", "<i8", "|b1")
 
@@ -102,6 +103,15 @@ NAMESPACES = (
 )
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 0x40000
+_MS_REMOUNT, _MS_BIND = 0x20, 0x1000
+
+
+def _locked_flags(path: str) -> int:
+    """The mount flags of ``path`` that a remount must keep (as ``statvfs`` reports them)."""
+    flags = os.statvfs(path).f_flag
+    pairs = ((2, _MS_NOSUID), (4, _MS_NODEV), (8, _MS_NOEXEC), (1024, 1024), (2048, 2048),
+             (4096, 1 << 21))  # fmt: skip
+    return sum(ms for st, ms in pairs if flags & st)
 
 
 def _libc():
@@ -144,9 +154,13 @@ def enter_namespaces(scratch_mb: int) -> None:
 
     mount(None, "/", None, _MS_REC | _MS_PRIVATE, None)
     secure = _MS_NOSUID | _MS_NODEV
-    mount("tmpfs", "/tmp", "tmpfs", secure, f"size={int(scratch_mb)}m,mode=0755")
+    mount("tmpfs", SCRATCH, "tmpfs", secure, f"size={int(scratch_mb)}m,mode=0755")
     if os.path.isdir("/dev/shm"):
         mount("tmpfs", "/dev/shm", "tmpfs", secure | _MS_NOEXEC, "size=1m,mode=0755")
+    # The harness's /tmp (shared by every function's child) becomes read-only here; it is
+    # not covered, since the Python environment may live under it.
+    if os.path.ismount("/tmp"):
+        mount(None, "/tmp", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _locked_flags("/tmp"), None)
 
 
 def namespaces_available() -> bool:

@@ -6,8 +6,9 @@ every namespace of its own (``--unshare-all``: user, PID, network, IPC, UTS, cgr
 mounted, read-only: the system (``/usr`` and its links), the few files of ``/etc`` the
 dynamic loader reads, the Python installation and the virtual environment (with the
 ``nst_helpers`` package hidden under an empty folder when it lies inside them), and the
-harness file. ``/proc`` is the sandbox's own, ``/dev`` a minimal read-only one, and
-``/tmp`` a size-limited tmpfs; the environment is cleared. The grader's files, the
+harness file. ``/proc`` is the sandbox's own, ``/dev`` a minimal read-only one, ``/tmp`` a
+size-limited tmpfs for the harness (read-only to each function), and ``/nst-scratch`` the
+mount point of each function's own scratch tmpfs; the environment is cleared. The grader's files, the
 output folder, the submissions and the home folders are not there. Each graded function
 then runs in further namespaces of its own made by the harness (see ``harness``).
 
@@ -35,6 +36,8 @@ NO_SANDBOX_WARNING = (
     "instructor's user. Use it for trusted code only."
 )
 HARNESS_INSIDE = "/nst-harness/harness.py"
+#: Where each function's child mounts its own scratch tmpfs (see ``harness.SCRATCH``).
+SCRATCH_INSIDE = "/nst-scratch"
 #: The user and group the harness runs as inside the sandbox (mapped to the grader's own).
 SANDBOX_UID = 1000
 _SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -112,6 +115,8 @@ def bwrap_command(
     command += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     if os.geteuid() == 0:
         command += ["--cap-drop", "ALL"]
+    # /tmp first: a Python environment under /tmp is then mounted on top of it, not hidden.
+    command += ["--size", str((scratch_mb + 64) * 1024 * 1024), "--tmpfs", "/tmp"]
     command += ["--hostname", "nst-sandbox", "--ro-bind", "/usr", "/usr"]
     for link in _SYSTEM_LINKS:
         if os.path.islink(link):
@@ -127,8 +132,7 @@ def bwrap_command(
     if any(package == f or package.startswith(f + os.sep) for f in folders):
         command += ["--tmpfs", package, "--remount-ro", package]
     command += ["--ro-bind", str(harness_path()), HARNESS_INSIDE]
-    command += ["--proc", "/proc", "--dev", "/dev"]
-    command += ["--size", str((scratch_mb + 64) * 1024 * 1024), "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--dir", SCRATCH_INSIDE]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--clearenv"]
     variables = environment(threads, scratch_mb, namespaces=True, run_token=run_token)
     variables["NST_SANDBOX_CONTROL_FD"] = str(control_fd)

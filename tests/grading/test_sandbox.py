@@ -45,6 +45,7 @@ PROBES = (
     "a file can be written in /usr",
     "a file can be written in /",
     "a file can be written in the venv",
+    "a file can be written in /tmp",
     "a file can be written in /dev/shm",
     "a file can be written in the working folder",
     "a process can be forked",
@@ -74,7 +75,7 @@ def gram_matrix(A):
         answers.append(False)
     import nst_helpers
     answers.append(list(nst_helpers.__all__) == [])
-    for folder in ("/usr", "/", {sys.prefix!r}, "/dev/shm", "."):
+    for folder in ("/usr", "/", {sys.prefix!r}, "/tmp", "/dev/shm", "."):
         try:
             with open(os.path.join(folder, "probe-marker"), "w") as handle:
                 handle.write("x")

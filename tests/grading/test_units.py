@@ -320,6 +320,11 @@ def test_sandbox_environment_is_minimal_and_cpu_only(monkeypatch):
     assert "GRADER_SECRET" not in variables
     command = bwrap_command("bwrap", 1, 64, 3)
     assert "--clearenv" in command and "do-not-leak" not in " ".join(command)
+    # /tmp is mounted before the Python environment, which may live under it (CI's clone).
+    from nst_helpers.grading.sandbox import python_folders
+
+    tmpfs = command.index("/tmp", command.index("--tmpfs"))
+    assert all(command.index(folder) > tmpfs for folder in python_folders())
 
 
 def test_a_train_step_reading_the_notebook_layers_is_named_in_fixed_words(tmp_path):
