@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -248,12 +247,6 @@ def _sandbox_processes(ancestor: int) -> set[int]:
     return found
 
 
-def _grader_temporaries() -> set[Path]:
-    """The temporary folders the grader makes (other programs share the folder)."""
-    folder = Path(tempfile.gettempdir())
-    return set(folder.glob("nst-grade-*")) | set(folder.glob("nst-sandbox-log-*"))
-
-
 def _marked_processes(tokens_of: set[int]) -> set[int]:
     """Which of ``tokens_of`` still exist (they are never reused this quickly)."""
     return {pid for pid in tokens_of if Path(f"/proc/{pid}").exists()}
@@ -270,11 +263,12 @@ def test_sigterm_kills_every_sandbox_and_leaves_no_report(tmp_path):
                 "GA = tf.matmul", "while True:\n        pass\n    GA = tf.matmul"
             )
     (tmp_path / "looping.ipynb").write_text(json.dumps(notebook))
-    temporary_before = _grader_temporaries()
+    private = tmp_path / "tmp"  # the machine's /tmp is shared with other programs
+    private.mkdir()
     grading = subprocess.Popen(
         [sys.executable, "-m", "nst_helpers.cli", "grade", str(tmp_path / "looping.ipynb"),
          "--out", str(tmp_path / "out"), "--timeout", "300"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(private)},
     )  # fmt: skip
     log = tmp_path / "out" / "logs" / "looping.log"
     deadline = time.monotonic() + 300
@@ -293,5 +287,5 @@ def test_sigterm_kills_every_sandbox_and_leaves_no_report(tmp_path):
     assert not _marked_processes(ours)
     assert not (tmp_path / "out" / "reports" / "looping").exists()
     assert log.parent.is_dir()
-    assert _grader_temporaries() <= temporary_before
+    assert list(private.iterdir()) == []
     assert os.path.exists(tmp_path / "looping.ipynb")
