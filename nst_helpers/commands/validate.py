@@ -51,7 +51,13 @@ def run(args) -> int:
     with SandboxPool(mode, limits) as pool:
         for path in args.notebooks:
             try:
-                lines, ok, checked = validate(path, invert=args.invert, limits=limits, pool=pool)
+                lines, ok, checked = validate(
+                    path,
+                    invert=args.invert,
+                    limits=limits,
+                    pool=pool,
+                    list_missing=len(args.notebooks) == 1,
+                )
             except ValueError as error:
                 print(f"nst validate: {error}", file=sys.stderr)
                 return 2

@@ -50,8 +50,18 @@ def choose_sandbox(requested: str) -> str:
     return requested
 
 
-def validate(path, invert: bool = False, limits: Limits | None = None, log_path=None, pool=None):
+def validate(
+    path,
+    invert: bool = False,
+    limits: Limits | None = None,
+    log_path=None,
+    pool=None,
+    list_missing: bool = True,
+):
     """Validate one notebook (or folder); return (lines to print, success flag, checked).
+
+    ``list_missing``: end with one line naming the graded functions the notebook does not
+    hold (off when several notebooks are validated: the summary says it once).
 
     What the learner's code prints goes to ``log_path`` (default: a temporary file, deleted).
     ``pool`` is a ``SandboxPool`` (default: one of its own, bubblewrap when installed).
@@ -106,7 +116,7 @@ def validate(path, invert: bool = False, limits: Limits | None = None, log_path=
     if not checked:
         lines.append("  No graded function found in this notebook.")
         return lines, False, checked
-    if missing:
+    if missing and list_missing:
         lines.append(f"  Not in this notebook: {', '.join(missing)}.")
     if grader_errors:
         lines.append(

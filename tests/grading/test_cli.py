@@ -113,6 +113,17 @@ def test_validate_solutions_pass_and_release_fails_every_function(tmp_path, caps
     assert cli.main(["validate", "--invert", str(SOLUTIONS / "4_total_cost.ipynb")]) == 1
     out = capsys.readouterr().out
     assert "PROBLEM" in out and "Not in this notebook: compute_content_cost, gram_matrix" in out
+    # Several notebooks: each lists what it holds, then one line per function and a total.
+    both = [str(SOLUTIONS / "2_gram_matrix.ipynb"), str(release / "4_total_cost.ipynb")]
+    assert cli.main(["validate", *both]) == 1
+    out = capsys.readouterr().out
+    assert "Not in this notebook" not in out and "not in this notebook" not in out
+    summary = out[out.index("Summary:") :].splitlines()
+    assert len(summary) == 7 and summary[2].startswith("  PASS gram_matrix")
+    assert summary[4].startswith("  FAIL total_cost") and "not in the notebooks given" in summary[1]
+    assert (
+        summary[-1] == "Total: 1 of 2 graded functions found pass the public cases (3 not found)."
+    )
     # A grader that cannot run the release has not shown that it fails.
     only = str(release / "4_total_cost.ipynb")
     assert cli.main(["validate", "--invert", "--memory-mb", "700", only]) == 1
