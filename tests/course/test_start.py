@@ -175,3 +175,11 @@ def test_command_runs_without_loading_tensorflow(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
+
+
+def test_nst_help_lists_start_first(capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["--help"])
+    listed = capsys.readouterr().out
+    assert listed.index("start") < listed.index("stylize")
+    assert "Copy the course notebooks" in listed
