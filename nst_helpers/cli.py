@@ -16,7 +16,7 @@ import sys
 
 #: The subcommands, in the order ``nst --help`` lists them; each is a module of
 #: ``nst_helpers.commands`` (light to import: the work is imported when it runs).
-COMMANDS = ("stylize", "fetch", "release", "grade", "validate")
+COMMANDS = ("start", "stylize", "fetch", "release", "grade", "validate")
 
 
 def command_module(name: str):

@@ -11,6 +11,7 @@ in" AssertionError, not with a traceback from deeper down.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from tests.conftest import ROOT
 
 STUDENT_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTION_PATHS_FOR_IMPORTS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 KERNEL_NAME = "nst-course-test-python"
 
 
@@ -74,7 +76,7 @@ def test_student_notebook_says_fill_in_the_code_at_each_check(path, kernel_in_th
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
+    client.execute(env=learner_kernel_environment())
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     failing = [cell for cell in code_cells if errors_of(cell)]
     assert failing, "the untouched student notebook ran without any failing check"
@@ -87,6 +89,113 @@ def test_student_notebook_says_fill_in_the_code_at_each_check(path, kernel_in_th
         (error,) = errors_of(cell)
         assert error.ename == "AssertionError", (error.ename, error.evalue)
         assert "returned None" in error.evalue and "not filled in" in error.evalue, error.evalue
+    # A learner who opens a later notebook first: each earlier function is the reference,
+    # said in one line, and the notebook goes on.
+    for cell in code_cells:
+        if "use_own_functions(" in cell.source:
+            assert not errors_of(cell)
+            lines = stream_text(cell, "stdout").splitlines()[1:]
+            assert lines and all(
+                "REFERENCE from nst_helpers" in line
+                and ("is not filled in yet" in line or "calls the library's own" in line)
+                or "provided code" in line
+                for line in lines
+            ), lines
+    # No cell writes TensorFlow's native start-up lines.
+    for cell in code_cells:
+        assert not TENSORFLOW_START_UP.search(stream_text(cell, "stderr")), cell.source[:200]
+
+
+#: TensorFlow's native start-up lines (CUDA probing, oneDNN, CPU features, absl).
+TENSORFLOW_START_UP = re.compile(
+    r"absl::InitializeLog|cuda|cuInit|oneDNN|cpu_feature_guard|TensorFlow binary is optimized",
+    re.IGNORECASE,
+)
+
+
+def stream_text(cell, name: str) -> str:
+    return "".join(
+        output.text
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" and output.name == name
+    )
+
+
+#: Run after a notebook's first cells: the first convolution and gradient, which start
+#: TensorFlow's devices and kernels (and print, when anything does).
+FIRST_WORK = """import keras
+x = tf.Variable(tf.ones((1, 8, 8, 3)))
+with tf.GradientTape() as tape:
+    y = tf.reduce_sum(tf.nn.conv2d(x, tf.ones((3, 3, 3, 4)), 1, "SAME"))
+print(float(y), float(tf.reduce_sum(tape.gradient(y, x))))
+"""
+
+
+def first_cells(path) -> list:
+    """The notebook's cells up to its parameters cell, then FIRST_WORK."""
+    notebook = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cells.append(cell)
+            if "parameters" in cell.metadata.get("tags", []):
+                break
+    return cells
+
+
+def learner_kernel_environment(*removed: str) -> dict:
+    """This process's environment as a learner's kernel would have it.
+
+    ipykernel forwards what C++ code writes to file descriptors 1 and 2 into the notebook,
+    except when ``PYTEST_CURRENT_TEST`` is set: without removing it, native lines would
+    never reach the outputs and a test for their absence could not fail.
+    """
+    environment = dict(os.environ)
+    for name in ("PYTEST_CURRENT_TEST", *removed):
+        environment.pop(name, None)
+    return environment
+
+
+def run_cells(sources, kernel_name, folder, environment):
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in sources]
+    )
+    NotebookClient(
+        notebook, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": folder}}
+    ).execute(env=environment)
+    return notebook.cells
+
+
+@pytest.mark.parametrize("path", STUDENT_PATHS, ids=lambda path: path.name)
+def test_first_cells_write_nothing_to_stderr(path, kernel_in_this_environment):
+    """As in a learner's JupyterLab: no TF_CPP_MIN_LOG_LEVEL in the kernel's environment."""
+    environment = learner_kernel_environment("TF_CPP_MIN_LOG_LEVEL", "NST_TF_LOGS")
+    sources = [cell.source for cell in first_cells(path)] + [FIRST_WORK]
+    assert "start_tensorflow_quietly()" in "\n".join(sources)  # (a Colab cell may come first)
+    cells = run_cells(sources, kernel_in_this_environment, str(path.parent), environment)
+    for cell in cells:
+        assert stream_text(cell, "stderr") == "", (cell.source[:200], stream_text(cell, "stderr"))
+    assert len(stream_text(cells[-1], "stdout").split()) == 2  # the work was done
+
+
+def test_tensorflow_does_print_start_up_lines_without_the_quiet_start(kernel_in_this_environment):
+    """The control of the test above: a plain import does write them, and they are caught."""
+    environment = learner_kernel_environment("TF_CPP_MIN_LOG_LEVEL", "NST_TF_LOGS")
+    sources = ["import tensorflow as tf", FIRST_WORK]
+    cells = run_cells(sources, kernel_in_this_environment, ".", environment)
+    assert TENSORFLOW_START_UP.search("".join(stream_text(cell, "stderr") for cell in cells))
+
+
+@pytest.mark.parametrize("path", SOLUTION_PATHS_FOR_IMPORTS, ids=lambda path: path.name)
+def test_the_quiet_start_comes_before_any_tensorflow_import(path):
+    notebook = nbformat.read(path, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    quiet = code.index("start_tensorflow_quietly()")
+    for module in ("import tensorflow", "import keras", "from nst_helpers import"):
+        assert code.find(module) == -1 or code.index(module) > quiet, module
+    assert code.index("import tensorflow") > quiet
 
 
 SOLUTION_PATHS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
@@ -174,3 +283,10 @@ def test_style_property_cell_blames_compute_layer_style_cost():
     }
     with pytest.raises(AssertionError, match=r"go back to your compute_layer_style_cost"):
         exec(source, namespace)
+
+
+def test_notebook_1_lists_the_five_parts_as_one_list():
+    mistune = pytest.importorskip("mistune")
+    notebook = nbformat.read(ROOT / "notebooks" / "solutions" / "1_content_cost.ipynb", 4)
+    html = mistune.html(notebook.cells[0].source)
+    assert html.count("<ol") == 1 and html.count("<li>") == 5, html
