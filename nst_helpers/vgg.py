@@ -189,7 +189,12 @@ def load_vgg19(weights="imagenet", seed: int = 0, download: bool = True):
     source = resolve_weights(weights, download=download)
     if source == OFFLINE:
         network = OfflineFeatureNetwork(seed)
-        warnings.warn(f"Using the {network.weights_label}.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"Using the {network.weights_label}. For VGG19's ImageNet features, run "
+            f"`nst fetch weights` where there is internet and unset {WEIGHTS_ENV}.",
+            UserWarning,
+            stacklevel=2,
+        )
         return network
     model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
     model.trainable = False
