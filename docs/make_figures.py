@@ -124,7 +124,7 @@ def offline_panel(content_name, styles, size, steps, scales, repeats):
     _panel_figure(
         panels,
         f"Without ImageNet weights: the random VGG19 stand-in against the offline features "
-        f"(not VGG19), {size} px, {steps} steps, {scales} scales, each with its recommended "
+        f"(not VGG19)\n{size} px, {steps} steps, {scales} scales, each with its recommended "
         f"settings; offline takes {ratio:.2f}x the stand-in's time per step",
         DOCS / "offline_features.jpg",
         columns=4,
