@@ -8,9 +8,18 @@
   the three ways to provide them. There is no silent fallback.
 * a path to an ``.h5`` file of the published no-top layout (as the classic course ships).
 * ``"random"``: an explicit, seeded OFFLINE STAND-IN with random weights drawn with NumPy's
-  legacy ``RandomState`` (identical on every TensorFlow version). It runs everything,
-  but its pictures are not ImageNet-quality style transfer; it is labelled wherever used.
-* ``None``: whatever ``NST_VGG19_WEIGHTS`` says (a path or ``random``), else ``"imagenet"``.
+  legacy ``RandomState`` (identical on every TensorFlow version). It has VGG19's exact
+  layers and shapes (for tests that need them), but its pictures are coloured noise over
+  the photo, not style transfer; it is labelled wherever used.
+* ``"offline"``: NOT VGG19 but the procedural feature network of ``offline_features``
+  (seeded, no download): pictures that look like style transfer offline, answering to
+  VGG19's layer names by resolution, with its own recommended α, β and layers.
+* ``None``: whatever ``NST_VGG19_WEIGHTS`` says (a path, ``random`` or ``offline``), else
+  ``"imagenet"``.
+
+The stand-in and the offline features announce themselves with one ``UserWarning`` per
+load (``load_vgg19``), and their ``weights_label`` says what they are; nothing falls back
+to them silently.
 
 ``make_feature_extractor(layer_names, ...)`` returns a callable that takes [0, 1] RGB
 images and returns activations by layer name, computing only up to the deepest layer
@@ -29,6 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 from nst_helpers.devices import enable_gpu_memory_growth
+from nst_helpers.offline_features import OfflineFeatureNetwork
 from nst_helpers.resources import data_dir
 
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -40,6 +50,8 @@ WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
 WEIGHTS_ENV = "NST_VGG19_WEIGHTS"
 STAND_IN = "random"
 STAND_IN_LABEL = "OFFLINE STAND-IN: randomly initialised VGG19 (seed {seed}), not ImageNet"
+#: The procedural offline feature network (``nst_helpers.offline_features``).
+OFFLINE = "offline"
 
 #: VGG19's ImageNet channel means, in BGR order (Caffe preprocessing).
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -80,13 +92,15 @@ def how_to_get_weights() -> str:
         f"they go to {keras_cache_dir() / WEIGHTS_FILE_NAME};\n"
         f"  2. copy {WEIGHTS_FILE_NAME} (from {WEIGHTS_URL}) to {local};\n"
         f"  3. set {WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE_NAME}, or pass weights='/path/to/file.h5'.\n"
-        f"To run offline without them, choose the stand-in on purpose: weights='random' or "
-        f"{WEIGHTS_ENV}=random (random features: the code runs, the art is not ImageNet quality)."
+        f"To run offline without them, choose on purpose: weights='offline' or "
+        f"{WEIGHTS_ENV}=offline (offline features: not VGG19, made to show style transfer "
+        f"without the download), or weights='random' / {WEIGHTS_ENV}=random (a random-weight "
+        "VGG19: the code runs, the pictures are coloured noise)."
     )
 
 
 def resolve_weights(weights="imagenet", download: bool = True):
-    """Turn a ``weights`` argument into ``STAND_IN`` or the Path of an existing .h5 file.
+    """Turn a ``weights`` argument into ``STAND_IN``, ``OFFLINE`` or an existing .h5 file's Path.
 
     Raises:
         WeightsNotFoundError: "imagenet" asked for and not found nor downloadable.
@@ -94,8 +108,8 @@ def resolve_weights(weights="imagenet", download: bool = True):
     """
     if weights is None:
         weights = os.environ.get(WEIGHTS_ENV) or "imagenet"
-    if isinstance(weights, str) and weights == STAND_IN:
-        return STAND_IN
+    if isinstance(weights, str) and weights in (STAND_IN, OFFLINE):
+        return weights
     if isinstance(weights, (str, os.PathLike)) and str(weights) != "imagenet":
         path = Path(weights).expanduser()
         if not path.is_file():
@@ -104,9 +118,11 @@ def resolve_weights(weights="imagenet", download: bool = True):
             )
         return path
     if weights != "imagenet":
-        raise ValueError(f"weights must be 'imagenet', 'random' or a path, got {weights!r}.")
+        raise ValueError(
+            f"weights must be 'imagenet', 'offline', 'random' or a path, got {weights!r}."
+        )
     from_env = os.environ.get(WEIGHTS_ENV)
-    if from_env and from_env != STAND_IN:
+    if from_env and from_env not in (STAND_IN, OFFLINE):
         path = Path(from_env).expanduser()
         if not path.is_file():
             raise FileNotFoundError(
@@ -154,18 +170,32 @@ def load_vgg19(weights="imagenet", seed: int = 0, download: bool = True):
 
     Args:
         weights: "imagenet", a path to a no-top .h5 file, "random" (the seeded offline
-            stand-in), or None (``NST_VGG19_WEIGHTS`` if set, else "imagenet").
-        seed: the seed of the stand-in's weights (ignored for real weights).
+            stand-in), "offline" (the procedural offline features, not VGG19), or None
+            (``NST_VGG19_WEIGHTS`` if set, else "imagenet").
+        seed: the seed of the stand-in's or the offline features' weights (ignored for
+            real weights).
         download: whether "imagenet" may download into Keras' cache.
 
     Returns:
-        A frozen ``keras.Model`` taking VGG-preprocessed images of any size. Its
-        attribute ``weights_label`` says where the weights came from.
+        A frozen ``keras.Model`` taking VGG-preprocessed images of any size, or for
+        "offline" an ``OfflineFeatureNetwork``. Either has ``weights_label`` (where the
+        weights came from), ``is_stand_in`` (True unless they are ImageNet's or a file's),
+        ``is_offline_features`` and ``recommended_settings`` (α, β and layers to use with
+        it; empty for VGG19). The stand-in and the offline features warn once per load.
     """
     import keras
 
     enable_gpu_memory_growth()
     source = resolve_weights(weights, download=download)
+    if source == OFFLINE:
+        network = OfflineFeatureNetwork(seed)
+        warnings.warn(
+            f"Using the {network.weights_label}. For VGG19's ImageNet features, run "
+            f"`nst fetch weights` where there is internet and unset {WEIGHTS_ENV}.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return network
     model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
     model.trainable = False
     if source == STAND_IN:
@@ -177,6 +207,8 @@ def load_vgg19(weights="imagenet", seed: int = 0, download: bool = True):
         label = f"ImageNet VGG19 weights from {source}"
     model.weights_label = label
     model.is_stand_in = source == STAND_IN
+    model.is_offline_features = False
+    model.recommended_settings = {}
     return model
 
 
@@ -216,6 +248,11 @@ class FeatureExtractor:
     """
 
     def __init__(self, vgg, layer_names):
+        if isinstance(vgg, OfflineFeatureNetwork):
+            raise ValueError(
+                "this is the offline feature network, not a VGG19 model: build its extractor "
+                "with make_feature_extractor(layer_names, vgg=network)."
+            )
         names = list(dict.fromkeys(layer_names))
         if not names:
             raise ValueError("layer_names is empty: ask for at least one VGG19 layer.")
@@ -234,6 +271,8 @@ class FeatureExtractor:
         self.layer_names = names
         self.weights_label = getattr(vgg, "weights_label", "unknown weights")
         self.is_stand_in = getattr(vgg, "is_stand_in", False)
+        self.is_offline_features = False
+        self.recommended_settings = {}
 
     def __call__(self, images) -> dict[str, tf.Tensor]:
         images = tf.convert_to_tensor(images, dtype=tf.float32)
@@ -257,9 +296,15 @@ def make_feature_extractor(layer_names, weights="imagenet", seed: int = 0, vgg=N
     Args:
         layer_names: the VGG19 layer names whose activations to return.
         weights: as for ``load_vgg19``; ignored when ``vgg`` is given.
-        seed: the stand-in's seed.
-        vgg: an already loaded VGG19 model to reuse.
+        seed: the stand-in's (or the offline features') seed.
+        vgg: an already loaded VGG19 model (or offline network) to reuse.
+
+    Returns:
+        A ``FeatureExtractor``, or for the offline features an ``OfflineFeatureExtractor``
+        (the same interface; VGG19 names answer by resolution).
     """
     if vgg is None:
         vgg = load_vgg19(weights, seed=seed)
+    if isinstance(vgg, OfflineFeatureNetwork):
+        return vgg.feature_extractor(layer_names)
     return FeatureExtractor(vgg, layer_names)

@@ -255,5 +255,5 @@ def test_corrupt_and_misnamed_files_are_refused(tmp_path):
 
 
 def test_bad_weights_argument():
-    with pytest.raises(ValueError, match="'imagenet', 'random' or a path"):
+    with pytest.raises(ValueError, match="'imagenet', 'offline', 'random' or a path"):
         resolve_weights(42)

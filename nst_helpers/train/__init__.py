@@ -107,13 +107,26 @@ class StylizeResult:
 
 
 def _feature_extractor_for(options, feature_extractor, vgg, weights):
-    if feature_extractor is not None:
-        return feature_extractor
-    from nst_helpers.vgg import make_feature_extractor
+    """The options to run with and the feature extractor.
 
-    return make_feature_extractor(
-        options.layer_names(), weights=weights, vgg=vgg, seed=options.seed
-    )
+    A network that recommends settings (the offline features' ``recommended_settings``:
+    α, β, layers) gets them for every option still at its default (``StylizeOptions()``);
+    an option set to anything else is kept. A given ``feature_extractor`` is used as is.
+    """
+    if feature_extractor is not None:
+        return options, feature_extractor
+    from nst_helpers.vgg import load_vgg19, make_feature_extractor
+
+    if vgg is None:
+        vgg = load_vgg19(weights, seed=options.seed)
+    defaults = StylizeOptions()
+    recommended = {
+        name: value
+        for name, value in getattr(vgg, "recommended_settings", {}).items()
+        if getattr(options, name) == getattr(defaults, name)
+    }
+    options = dataclasses.replace(options, **recommended)
+    return options, make_feature_extractor(options.layer_names(), vgg=vgg)
 
 
 def _scale_plan(options: StylizeOptions, content: tf.Tensor):
@@ -157,8 +170,10 @@ def stylize(
         options: a ``StylizeOptions``; keyword arguments override its fields, e.g.
             ``stylize(c, s, image_size=256, steps=200, optimizer="lbfgs")``.
         callbacks: callables receiving a ``StepInfo`` after each step.
-        weights: VGG19 weights ("imagenet", "random", a path, or None for
+        weights: VGG19 weights ("imagenet", "random", "offline", a path, or None for
             ``NST_VGG19_WEIGHTS``); ignored if ``vgg`` or ``feature_extractor`` is given.
+            With "offline", its recommended α, β and layers replace the options left at
+            their defaults (``result.options`` shows what ran).
         vgg: an already loaded VGG19 (``load_vgg19``) to reuse.
         feature_extractor: a callable mapping images to ``{layer: activation}`` for
             every layer the options use; replaces ``vgg`` and ``weights``.
@@ -177,7 +192,7 @@ def stylize(
     content_full = as_image(content_image, "content_image")
     style_full = as_image(style_image, "style_image")
     plan = _scale_plan(options, content_full)
-    extractor = _feature_extractor_for(options, feature_extractor, vgg, weights)
+    options, extractor = _feature_extractor_for(options, feature_extractor, vgg, weights)
     jit_compile = default_jit_compile() if options.jit_compile is None else options.jit_compile
     run = _Run(options, plan, history=LossHistory())
     bar = tqdm(total=run.steps_total, disable=not progress, file=sys.stderr, desc="stylize")
