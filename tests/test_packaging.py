@@ -54,7 +54,7 @@ def test_console_script_and_help():
         [sys.executable, "-m", "nst_helpers.cli", "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0
-    for command in ("stylize", "fetch", "release", "grade", "validate"):
+    for command in ("start", "stylize", "fetch", "release", "grade", "validate"):
         assert command in done.stdout
 
 
