@@ -1,9 +1,16 @@
-"""Packaging: the public API, the `nst` entry point, and pyproject/environment.yml/README in sync."""
+"""Packaging: the public API, the `nst` entry point, and pyproject/environment.yml/README in sync.
+
+Also where the course's files are found (``resources``: a checkout or an installed wheel),
+one version everywhere, the GPU extra, Binder's recipe and the supported Python versions.
+The wheel itself is built and used from outside the checkout in ``test_wheel.py``.
+"""
 
 import re
 import subprocess
 import sys
 import tomllib
+
+import pytest
 
 import nst_helpers
 from tests.conftest import ROOT
@@ -160,3 +167,53 @@ def test_every_relative_link_in_the_documentation_works():
             assert linked.exists(), f"{document}: link to missing {target}"
             if anchor:
                 assert anchor in _anchors(linked.read_text()), f"{document}: no anchor {target}"
+
+
+def test_a_checkout_reads_its_own_notebooks_and_data():
+    from nst_helpers import resources
+
+    assert not (ROOT / "nst_helpers" / resources.BUNDLE_DIR_NAME).exists(), (
+        "a checkout must not hold a built copy of the course (it would shadow notebooks/ "
+        "and data/): delete nst_helpers/course_files"
+    )
+    assert resources.layout() == "checkout"
+    assert resources.student_notebooks_dir() == ROOT / "notebooks"
+    assert resources.student_notebooks() == sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert not [path for path in resources.student_notebooks() if "solutions" in path.parts]
+
+
+def test_an_installed_package_reads_its_bundled_copy(tmp_path, monkeypatch):
+    from nst_helpers import resources
+
+    monkeypatch.delenv(resources.DATA_DIR_ENV, raising=False)
+    package = tmp_path / "site-packages" / "nst_helpers"
+    bundle = package / resources.BUNDLE_DIR_NAME
+    (bundle / "notebooks").mkdir(parents=True)
+    (bundle / "notebooks" / "1_a.ipynb").write_text("{}")
+    (bundle / "data").mkdir()
+    # Another distribution's stray top-level folders in site-packages must not be taken.
+    (tmp_path / "site-packages" / "notebooks").mkdir()
+    (tmp_path / "site-packages" / "data").mkdir()
+    assert resources.layout(package) == "installed"
+    assert resources.data_dir(package) == bundle / "data"
+    assert resources.student_notebooks(package) == [bundle / "notebooks" / "1_a.ipynb"]
+    monkeypatch.setenv(resources.DATA_DIR_ENV, str(tmp_path / "mine"))
+    assert resources.data_dir(package) == tmp_path / "mine"
+
+
+def test_missing_notebooks_say_what_to_do(tmp_path):
+    from nst_helpers import resources
+
+    with pytest.raises(FileNotFoundError, match="student notebooks are missing"):
+        resources.student_notebooks(tmp_path / "nst_helpers")
+
+
+def test_the_wheel_and_the_source_archive_name_the_same_course_files():
+    """setup.py copies COURSE_FILES into the wheel; MANIFEST.in must put them in the source
+    archive, or a wheel built from it would fail (test_wheel.py builds both)."""
+    manifest = (ROOT / "MANIFEST.in").read_text()
+    setup_text = (ROOT / "setup.py").read_text()
+    patterns = re.search(r"COURSE_FILES = \((.*?)\)", setup_text, re.S).group(1)
+    for pattern in re.findall(r'"([^"]+)"', patterns):
+        assert pattern in manifest, f"MANIFEST.in must include {pattern}"
+    assert "prune notebooks/solutions" in manifest
