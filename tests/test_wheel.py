@@ -136,6 +136,8 @@ def test_the_wheel_carries_the_student_notebooks_and_data_and_nothing_else(built
         f"nst_course-{__version__}.dist-info",
     }, "only the package and its metadata: no tests/, benchmarks/ or top-level data"
     assert f"Version: {__version__}" in metadata
+    gpu = [line for line in metadata.splitlines() if line.endswith('extra == "gpu"')]
+    assert len(gpu) == 1 and gpu[0].startswith("Requires-Dist: tensorflow[and-cuda]"), gpu
     assert "Requires-Python: >=3.11" in metadata
 
 
