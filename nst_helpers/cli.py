@@ -18,7 +18,7 @@ from nst_helpers import __version__
 
 #: The subcommands, in the order ``nst --help`` lists them; each is a module of
 #: ``nst_helpers.commands`` (light to import: the work is imported when it runs).
-COMMANDS = ("stylize", "fetch", "release", "grade", "validate")
+COMMANDS = ("stylize", "fetch", "release", "grade", "validate", "doctor")
 
 
 def command_module(name: str):
