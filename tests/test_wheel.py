@@ -190,6 +190,16 @@ def test_nst_version_and_stylize_demo_run_from_the_installed_wheel(built):
         assert max(picture.size) == 64
 
 
+def test_nst_doctor_reports_the_installed_course(built):
+    done = _run(built, str(built["target"] / "bin" / "nst"), "doctor")
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(":", 1) for line in done.stdout.splitlines()[1:])
+    target = built["target"].resolve()
+    assert lines["nst-course"].strip().startswith(f"{__version__} (installed: {target}")
+    assert f"in {target / BUNDLE / 'notebooks'}" in lines["Course files"]
+    assert "MISSING" not in lines["Course files"]
+
+
 # LEAD: `nst start` comes from the course branch. After the merge, remove the xfail marker
 # (strict: once `nst start` works this test fails until the marker goes) and adjust the
 # call if its options differ from `nst start [DIR]`.
