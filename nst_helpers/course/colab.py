@@ -3,7 +3,8 @@
 ``setup_cell_source()`` is the source of the first code cell of each student notebook.
 It is self-contained (a fresh Colab runtime has no ``nst_helpers`` yet) and does nothing
 outside Google Colab. Inside Colab it installs the course at this package's version (from
-the repository's release tag, unless that version is installed already), fetches the
+the repository's release tag, unless that version is installed already: the course alone,
+then only the libraries the runtime lacks, never Colab's own Jupyter packages), fetches the
 VGG19 weights once per runtime (``nst fetch weights``, into Keras' cache), and says
 whether a GPU is on. ``colab_url``, ``colab_badge`` and ``binder_url`` build the links
 for README and for each notebook's first Markdown cell.
@@ -34,6 +35,9 @@ NOTEBOOKS_FOLDER = "notebooks"
 SETUP_CELL_FIRST_LINE = "# Set-up for Google Colab: does nothing anywhere else."
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE_IMAGE = "https://mybinder.org/badge_logo.svg"
+#: Dependencies of the course that Colab provides in its own versions: installing newer
+#: ones there (ipykernel above all) can crash the runtime, so the cell never installs them.
+COLAB_KEEPS = ("jupyterlab", "ipykernel", "ipywidgets")
 #: The weights file the cell fetches (``nst_helpers.vgg.WEIGHTS_FILE_NAME``; a test keeps
 #: them equal: this module may not import ``vgg``, which loads TensorFlow).
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -53,16 +57,18 @@ if "google.colab" in sys.modules:
         import importlib
         import importlib.metadata
         import os
+        import re
         import subprocess
 
-        try:
-            installed = importlib.metadata.version("${distribution}")
-        except importlib.metadata.PackageNotFoundError:
-            installed = None
-        if installed != version:
-            print(f"Installing the course, nst-course {version} (about a minute)...")
+        def installed(name):
+            try:
+                return importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                return None
+
+        def pip_install(*arguments):
             done = subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", requirement],
+                [sys.executable, "-m", "pip", "install", "--quiet", *arguments],
                 capture_output=True,
                 text=True,
                 env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
@@ -70,10 +76,24 @@ if "google.colab" in sys.modules:
             if done.returncode != 0:
                 said = "\\n".join((done.stderr or done.stdout or "").strip().splitlines()[-5:])
                 raise RuntimeError(
-                    f"Could not install the course ({requirement}). pip said:\\n{said}\\n"
+                    f"Could not install {' '.join(arguments)}. pip said:\\n{said}\\n"
                     "Check the runtime's internet connection and run this cell again."
                 )
+
+        if installed("${distribution}") != version:
+            print(f"Installing the course, nst-course {version} (about a minute)...")
+            # The course alone first, then only the libraries Colab lacks: Colab's own
+            # Jupyter packages (${colab_keeps}) must stay as they are.
+            pip_install("--no-deps", requirement)
             importlib.invalidate_caches()
+            keep, missing = ${colab_keeps_tuple}, []
+            for needed in importlib.metadata.requires("${distribution}") or []:
+                name = re.match(r"[A-Za-z0-9_.-]+", needed).group(0).lower()
+                if ";" in needed or name in keep or installed(name):
+                    continue  # an extra's (dev, gpu), Colab's own, or already there
+                missing.append(needed)
+            if missing:
+                pip_install(*missing)
             if "nst_helpers" in sys.modules:
                 print("Restart the session (Runtime > Restart session), then run all cells.")
         keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
@@ -139,6 +159,8 @@ def setup_cell_source(version: str = __version__, repository_url: str = REPOSITO
         requirement=install_requirement(version, repository_url),
         distribution=DISTRIBUTION,
         weights_file=WEIGHTS_FILE_NAME,
+        colab_keeps=", ".join(COLAB_KEEPS),
+        colab_keeps_tuple=repr(COLAB_KEEPS),
     )
 
 

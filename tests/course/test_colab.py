@@ -19,6 +19,14 @@ from nst_helpers import __version__, vgg
 from nst_helpers.course import colab
 
 REQUIREMENT = f"nst-course @ git+{colab.REPOSITORY_URL}@v{__version__}"
+#: What the installed course's metadata lists (its dependencies and its extras').
+COURSE_REQUIRES = tuple(importlib.metadata.requires("nst-course"))
+#: What a fresh Colab runtime without any of them must get: no extra's, none of Colab's own.
+MISSING_ON_COLAB = [
+    spec
+    for spec in COURSE_REQUIRES
+    if ";" not in spec and not spec.startswith(("jupyterlab", "ipykernel", "ipywidgets"))
+]
 
 
 class FakeRunner:
@@ -53,6 +61,7 @@ def colab_runtime(monkeypatch, tmp_path):
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    monkeypatch.setattr(importlib.metadata, "requires", lambda name: list(COURSE_REQUIRES))
     runner = FakeRunner()
     monkeypatch.setattr(subprocess, "run", runner)
     return runner
@@ -68,9 +77,12 @@ def test_in_colab_the_cell_installs_the_matching_version_then_fetches_the_weight
     colab_runtime, capsys
 ):
     namespace = run_cell()
-    (install, install_options), (fetch, _) = colab_runtime.commands
-    assert install == [sys.executable, "-m", "pip", "install", "--quiet", REQUIREMENT]
+    (install, install_options), (dependencies, _), (fetch, _) = colab_runtime.commands
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    assert install == [*pip, "--no-deps", REQUIREMENT]
     assert install_options["env"]["GIT_TERMINAL_PROMPT"] == "0"  # fails, never asks
+    assert dependencies == [*pip, *MISSING_ON_COLAB]
+    assert any(spec.startswith("tensorflow") for spec in MISSING_ON_COLAB)
     assert fetch == [sys.executable, "-m", "nst_helpers.cli", "fetch", "weights"]
     said = capsys.readouterr().out
     assert f"nst-course {__version__}" in said and "no GPU" in said
@@ -97,7 +109,25 @@ def test_run_again_it_neither_reinstalls_nor_fetches_twice(colab_runtime, monkey
 def test_another_installed_version_is_replaced_by_the_matching_one(colab_runtime, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1")
     run_cell()
-    assert colab_runtime.commands[0][0][-1] == REQUIREMENT
+    assert colab_runtime.commands[0][0][-2:] == ["--no-deps", REQUIREMENT]
+    assert "pip" not in colab_runtime.commands[1][0], "nothing else is missing"
+
+
+def test_colab_keeps_its_own_jupyter_and_installs_only_what_it_lacks(colab_runtime, monkeypatch):
+    """Colab has TensorFlow, Keras, NumPy... in its own versions, and its own Jupyter
+    packages, which a newer ipykernel would break: only the missing library is installed."""
+    lacking = {"nst-course", "nbclient", "jupyterlab", "ipykernel", "pytest", "ruff"}
+
+    def colab_version(name):
+        if name in lacking:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return "1.0"
+
+    monkeypatch.setattr(importlib.metadata, "version", colab_version)
+    run_cell()
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    nbclient = [spec for spec in COURSE_REQUIRES if spec.startswith("nbclient")]
+    assert colab_runtime.commands[1][0] == [*pip, *nbclient] and len(nbclient) == 1
 
 
 def test_a_failed_install_stops_with_what_pip_said(colab_runtime, monkeypatch):
@@ -129,7 +159,7 @@ def test_the_cell_is_self_contained_and_names_one_version():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
-    assert imported <= {"sys", "importlib", "os", "subprocess", "tensorflow"}, imported
+    assert imported <= {"sys", "importlib", "os", "re", "subprocess", "tensorflow"}, imported
     assert source.count(f'"{__version__}"') == 1 and REQUIREMENT in source
     assert colab.WEIGHTS_FILE_NAME == vgg.WEIGHTS_FILE_NAME
 
