@@ -12,6 +12,10 @@ from __future__ import annotations
 import importlib
 import os
 
+#: The course's version, the one place it is written: the package metadata (pyproject.toml
+#: reads it), `nst --version`, the Colab set-up cell and the release all take it from here.
+__version__ = "0.2.0"
+
 # Quieten TensorFlow's C++ info and warning logs (a user's own setting wins). In TF 2.21
 # the lines printed before absl initialises ignore it; the `nst` command hides those
 # itself (nst_helpers.cli).

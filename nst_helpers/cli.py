@@ -14,9 +14,11 @@ import importlib
 import os
 import sys
 
+from nst_helpers import __version__
+
 #: The subcommands, in the order ``nst --help`` lists them; each is a module of
 #: ``nst_helpers.commands`` (light to import: the work is imported when it runs).
-COMMANDS = ("start", "stylize", "fetch", "release", "grade", "validate")
+COMMANDS = ("start", "stylize", "fetch", "release", "grade", "validate", "doctor")
 
 
 def command_module(name: str):
@@ -70,6 +72,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="nst", description="Neural Style Transfer course tools.")
+    parser.add_argument("--version", action="version", version=f"nst-course {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         summary = command_module(name).HELP

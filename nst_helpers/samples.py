@@ -3,11 +3,13 @@
 The files themselves, their origin and licence are described in ``data/SOURCES.md``;
 ``data/make_samples.py`` makes them. This module only lists them: it does not load
 images (see ``nst_helpers.images``) and does not download anything (see
-``nst_helpers.fetch``). ``NST_DATA_DIR`` moves the data folder (``nst_helpers.resources``).
+``nst_helpers.fetch``). Where the data folder is (a checkout's ``data/``, the installed
+package's copy, or ``NST_DATA_DIR``) is ``nst_helpers.resources``' concern.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nst_helpers import resources
@@ -21,9 +23,13 @@ DEFAULT_STYLE = "brush_strokes.jpg"
 def _images_in(kind: str, data_dir=None) -> list[Path]:
     folder = Path(data_dir or resources.data_dir()) / kind
     if not folder.is_dir():
+        if data_dir is None and os.environ.get(resources.DATA_DIR_ENV):
+            cause = f"{resources.DATA_DIR_ENV} points to a folder without it"
+        else:
+            cause = "reinstall the course (its wheel carries the images) or use a full checkout"
         raise FileNotFoundError(
-            f"{folder}: the sample-image folder is missing. Use a full checkout of the course "
-            "repository, or set NST_DATA_DIR to a folder with content/ and style/ subfolders."
+            f"{folder}: the sample-image folder is missing: {cause}. "
+            f"{resources.DATA_DIR_ENV} may name a folder with content/ and style/ subfolders."
         )
     return sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES)
 
