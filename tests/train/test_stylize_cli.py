@@ -159,9 +159,9 @@ def test_non_finite_loss_saves_the_last_good_image_and_exits_1(
         inner = make_feature_extractor(options.layer_names(), vgg=vgg)
         calls = tf.Variable(0)
 
-        def extractor(image):  # NaN activations from the 5th call on (2 targets + 2 steps)
+        def extractor(image):  # NaN from the 6th call (channel probe, 2 targets, 2 steps)
             calls.assign_add(1)
-            factor = tf.where(calls > 4, float("nan"), 1.0)
+            factor = tf.where(calls > 5, float("nan"), 1.0)
             return {name: value * factor for name, value in inner(image).items()}
 
         return real_stylize(content, style, options, feature_extractor=extractor, **kwargs)
