@@ -33,21 +33,22 @@ gradient descent on G's pixels:
    the history, timings, the plan and the precision chosen.
 
 The teaching version of the step is ``nst_helpers.reference_step.train_step``; this
-package is for making pictures quickly, not for reading first.
+package is for making pictures quickly, not for reading first. Importing it (or its
+``options`` and ``plan``) loads no TensorFlow: ``nst stylize`` checks its inputs first.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
 
-from nst_helpers.images import resize_image
 from nst_helpers.train.callbacks import (
     LossHistory,
     RecordFrames,
@@ -55,17 +56,22 @@ from nst_helpers.train.callbacks import (
     StepInfo,
     plot_history,
 )
-from nst_helpers.train.images import as_image, cover_resize, initial_image, preserve_color
 from nst_helpers.train.options import StylizeOptions, make_options
 from nst_helpers.train.plan import Plan, make_plan
 from nst_helpers.train.precision import choose_precision, resolve_precision, with_precision
-from nst_helpers.train.steps import (
-    AdamRun,
-    LbfgsRun,
-    compute_targets,
-    default_jit_compile,
-    make_loss_function,
-)
+
+if TYPE_CHECKING:  # TensorFlow is imported when the engine runs
+    import tensorflow as tf
+
+#: Names re-exported from the modules that import TensorFlow, loaded on first use.
+_LAZY = {"compute_targets": "steps", "preserve_color": "images", "initial_image": "images"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nst_helpers.train' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"nst_helpers.train.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "LossHistory",
@@ -149,6 +155,8 @@ def _at_precision(extractor, requested: str):
 
 def _style_channels(extractor, style_names) -> dict[str, int]:
     """Each style layer's channel count: from the Keras model, else from a tiny probe image."""
+    import tensorflow as tf
+
     model = getattr(extractor, "model", None)
     names = getattr(extractor, "layer_names", None)
     if model is not None and names is not None:
@@ -191,6 +199,9 @@ def stylize(
         A ``StylizeResult``.
     """
     from tqdm.auto import tqdm
+
+    from nst_helpers.train.images import as_image
+    from nst_helpers.train.steps import default_jit_compile
 
     options = make_options(options, **option_overrides)
     callbacks = list(callbacks) if not callable(callbacks) else None
@@ -256,9 +267,9 @@ class _Run:
     options: StylizeOptions
     plan: Plan
     history: LossHistory
-    image: tf.Tensor | None = None
-    best: tf.Tensor | None = None
-    last_good: tf.Tensor | None = None
+    image: object = None  # tf.Tensor
+    best: object = None
+    last_good: object = None
     best_loss: float = math.inf
     steps_done: int = 0
     work_done: float = 0.0
@@ -273,14 +284,18 @@ class _Run:
 
 def _prepare_scale(run: _Run, scale_index, extractor, content_full, style_full, jit_compile):
     """Targets, loss function and optimiser state for one scale (targets computed once here)."""
+    from nst_helpers.images import resize_image
+    from nst_helpers.train import steps
+    from nst_helpers.train.images import cover_resize, initial_image
+
     options, plan = run.options, run.plan
     size = plan.scales[scale_index].size
     setup_started = time.perf_counter()
     content = resize_image(content_full, size)
     style_names = [name for name, _ in plan.style_layers]
     style = cover_resize(style_full, size)
-    targets = compute_targets(extractor, content, style, options.content_layer, style_names)
-    loss_function = make_loss_function(
+    targets = steps.compute_targets(extractor, content, style, options.content_layer, style_names)
+    loss_function = steps.make_loss_function(
         extractor, options.content_layer, plan.style_layers, options.alpha, options.beta,
         options.tv_weight,
     )  # fmt: skip
@@ -294,7 +309,7 @@ def _prepare_scale(run: _Run, scale_index, extractor, content_full, style_full, 
     run.timings["setup"] += time.perf_counter() - setup_started
     if run.optimise_started is None:
         run.optimise_started = time.perf_counter()
-    state_class = AdamRun if options.optimizer == "adam" else LbfgsRun
+    state_class = steps.AdamRun if options.optimizer == "adam" else steps.LbfgsRun
     return state_class(start, targets, loss_function, options, jit_compile, plan.precision)
 
 
@@ -351,6 +366,11 @@ def _optimise_scale(run: _Run, scale_index: int, state, callbacks, bar, scale_st
 
 
 def _result(run: _Run, content_full, weights_label: str) -> StylizeResult:
+    import tensorflow as tf
+
+    from nst_helpers.images import resize_image
+    from nst_helpers.train.images import initial_image, preserve_color
+
     options, history, plan = run.options, run.history, run.plan
     final_index = len(plan.scales) - 1
     final_size = plan.scales[-1].size

@@ -5,7 +5,8 @@ metadata, so defaults and help live in one place: the engine (``nst_helpers.trai
 reads the fields, and ``nst stylize`` builds its flags, their groups, defaults and help
 from them (``option_fields``). What follows from the options for a given photo (the
 scales, their steps, the style-layer weights, the precision) is the run's ``Plan``
-(``nst_helpers.train.plan``). This module does not run anything.
+(``nst_helpers.train.plan``). This module runs nothing and imports no TensorFlow, so
+``nst stylize --help`` and its checks of the options are instant.
 
 Why these defaults: a recognisable image in a few minutes on a laptop CPU with the
 ImageNet weights. Adam with learning rate 0.02 (TensorFlow's tutorial and crowsonkb's
@@ -26,9 +27,12 @@ import math
 import numbers
 from collections.abc import Sequence
 
-from nst_helpers import costs
-from nst_helpers.costs import CONTENT_LAYER, STYLE_LAYERS
 from nst_helpers.train.plan import MIN_IMAGE_SIZE, longest_sides, steps_per_scale
+
+#: The course's default layers (``nst_helpers.costs.CONTENT_LAYER`` and ``STYLE_LAYERS``,
+#: repeated here so that the options load without TensorFlow; tests/train checks they agree).
+CONTENT_LAYER = "block4_conv2"
+STYLE_LAYERS = tuple((f"block{block}_conv1", 0.2) for block in range(1, 6))
 
 OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise", "mix")
@@ -86,7 +90,7 @@ class StylizeOptions:
         0, "seed of the initial noise (NumPy's RandomState)", "optimisation", "--seed"
     )
     jit_compile: bool | None = _option(
-        None, "compile the step with XLA; default (None): only on a GPU (measured slower on "
+        None, "compile the step with XLA; None (auto): only on a GPU (measured slower on "
         "CPUs)", "optimisation", "--xla",
     )  # fmt: skip
     alpha: float = _option(10.0, "weight of the content cost", "layers", "--alpha")
@@ -100,7 +104,7 @@ class StylizeOptions:
         "--content-layer",
     )  # fmt: skip
     style_layers: Sequence[tuple[str, float]] = _option(
-        tuple(STYLE_LAYERS), "(layer, weight) pairs of the style cost, e.g. "
+        STYLE_LAYERS, "(layer, weight) pairs of the style cost, e.g. "
         "block1_conv1:0.5,block2_conv1:0.5", "layers", "--style-layers",
     )  # fmt: skip
     style_layer_weighting: str = _option(
@@ -153,10 +157,19 @@ class StylizeOptions:
 
 def check_style_layers(style_layers) -> tuple[tuple[str, float], ...]:
     """``style_layers`` as a tuple of (name, weight) pairs, or ValueError saying what is wrong."""
+    if isinstance(style_layers, (str, bytes)) or not isinstance(style_layers, Sequence):
+        raise ValueError(
+            f"style_layers must be a list of (layer_name, weight) pairs, got {style_layers!r}."
+        )
+    if not style_layers:
+        raise ValueError("style_layers is empty: give at least one (layer_name, weight) pair.")
     pairs = []
-    for item in costs.check_style_layers(style_layers):
+    for item in style_layers:
         if not (
-            isinstance(item[1], numbers.Real)
+            isinstance(item, (tuple, list))
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], numbers.Real)
             and not isinstance(item[1], bool)
             and math.isfinite(item[1])
             and item[1] >= 0

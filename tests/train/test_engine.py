@@ -60,14 +60,16 @@ def test_adam_lowers_the_loss_and_keeps_pixels_in_range(pair, vgg):
 
 
 def test_targets_are_computed_once_per_scale(pair, vgg, monkeypatch):
+    from nst_helpers.train import steps
+
     calls = []
-    original = train.compute_targets
+    original = steps.compute_targets
 
     def counting(*args, **kwargs):
         calls.append(args[1].shape)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(train, "compute_targets", counting)
+    monkeypatch.setattr(steps, "compute_targets", counting)
     result = run(pair, vgg, image_size=64, steps=6, scales=2)
     assert len(calls) == 2  # one per scale, not one per step
     assert [tuple(shape[1:3]) for shape in calls] == [(22, 32), (43, 64)]
@@ -296,3 +298,24 @@ def test_xla_compiled_step_computes_the_same_losses(pair, vgg):
     # The first loss is of the same starting image; later ones also carry the steps' rounding.
     np.testing.assert_allclose(compiled.history.total[0], plain.history.total[0], rtol=2e-3)
     np.testing.assert_allclose(compiled.history.total, plain.history.total, rtol=2e-2)
+
+
+def test_the_options_default_layers_are_the_courses():
+    from nst_helpers import costs
+
+    assert train.StylizeOptions().content_layer == costs.CONTENT_LAYER
+    assert list(train.StylizeOptions().style_layers) == [
+        (name, float(weight)) for name, weight in costs.STYLE_LAYERS
+    ]
+
+
+def test_importing_the_engine_and_its_options_loads_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nst_helpers.train, nst_helpers.train.options, nst_helpers.train.plan; "
+        "nst_helpers.train.make_options(steps=5); print('tensorflow' in sys.modules)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.stdout.strip() == "False", completed.stderr[-2000:]
