@@ -150,7 +150,13 @@ def _at_precision(extractor, requested: str):
             f"precision={requested!r} needs a Keras-based feature extractor (with .model); "
             "use precision='float32' or 'auto' with a custom one."
         )
-    return with_precision(extractor, precision), precision, reason
+    try:
+        return with_precision(extractor, precision), precision, reason
+    except (ValueError, TypeError, NotImplementedError) as error:
+        if requested != "auto":
+            raise ValueError(f"precision={requested!r}: {error}") from None
+        # e.g. a network with custom layers that Keras cannot clone: run it as given
+        return extractor, "float32", f"auto: this feature extractor stays float32 ({error})"
 
 
 def _style_channels(extractor, style_names) -> dict[str, int]:

@@ -249,3 +249,34 @@ def test_auto_keeps_a_custom_extractor_as_it_is_and_an_explicit_request_is_refus
             *pair, feature_extractor=custom, image_size=32, steps=1, scales=1, progress=False,
             precision="bfloat16",
         )  # fmt: skip
+
+
+def test_auto_on_a_machine_with_bf16_hardware_runs_in_bfloat16(pair, vgg, monkeypatch):
+    """The bf16-hardware path end to end, on any machine: the flags are injected."""
+    monkeypatch.setattr(
+        train, "resolve_precision", lambda requested: resolve_precision(
+            requested, cpu_flags=SAPPHIRE_RAPIDS, gpus=[])
+    )  # fmt: skip
+    result = train.stylize(*pair, vgg=vgg, image_size=32, steps=3, scales=1, progress=False)
+    assert result.precision == "bfloat16"
+    assert result.precision_reason == "auto: CPU with amx_bf16 and avx512_bf16"
+    assert result.plan.precision == "bfloat16" and result.image.dtype == tf.float32
+
+
+def test_auto_falls_back_to_float32_when_the_network_cannot_be_lowered(pair, vgg, monkeypatch):
+    monkeypatch.setattr(
+        train, "resolve_precision", lambda requested: resolve_precision(
+            requested, cpu_flags=SAPPHIRE_RAPIDS, gpus=[])
+    )  # fmt: skip
+
+    def refuse(extractor, precision):
+        raise TypeError("custom layer cannot be cloned")
+
+    monkeypatch.setattr(train, "with_precision", refuse)
+    result = train.stylize(*pair, vgg=vgg, image_size=32, steps=1, scales=1, progress=False)
+    assert result.precision == "float32" and "cannot be cloned" in result.precision_reason
+    with pytest.raises(ValueError, match="cannot be cloned"):
+        train.stylize(
+            *pair, vgg=vgg, image_size=32, steps=1, scales=1, progress=False,
+            precision="bfloat16",
+        )  # fmt: skip
