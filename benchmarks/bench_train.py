@@ -47,6 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NST_VGG19_WEIGHTS", "random")
 
 CONTENT, STYLE = "astronaut", "brush_strokes"  # square photo: "256 px" is 256x256
+SECTIONS = ("steps", "frozen", "shared", "quality", "memory")
 BF16_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 # VGG19 convolutions: (name, input channels, output channels, poolings before it).
@@ -531,6 +532,8 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", help="also write the performance page here")
     parser.add_argument("--figure", help="save the float32 | bfloat16 pictures side by side")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few steps")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default: all of {SECTIONS})")  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -539,6 +542,9 @@ def main(argv=None) -> int:
     if args.quick:
         args.sizes, args.steps, args.reference_steps, args.shared_size = [64, 96], 2, 10, 64
         args.quality_steps, args.memory_sizes = 8, [96]
+    sections = set(args.only.split(","))
+    if not sections <= set(SECTIONS):
+        parser.error(f"--only takes sections from {SECTIONS}, got {args.only!r}")
     started = time.perf_counter()
     say = Report()
     facts = machine()
@@ -557,108 +563,114 @@ def main(argv=None) -> int:
         f"{name} {rate['wall']:.0f} GFLOP/s of wall time, {rate['cpu']:.0f} GFLOP per CPU-second"
         for name, rate in peaks.items()))  # fmt: skip
 
-    say("\n## Seconds per step (median; contenders interleaved in one process)\n")
-    say("| size | contender | precision | s/step (wall) | CPU s/step | engine faster by "
-        "(median of pairs) | GFLOP | % of peak (wall) | % of peak (CPU) |")  # fmt: skip
-    say("|---|---|---|---|---|---|---|---|---|")
-    verdicts = []
-    for size in args.sizes:
-        timing = in_subprocess({"kind": "steps", "size": size, "steps": args.steps,
-                                "eager": size == args.sizes[0]})  # fmt: skip
-        for name, row in timing["rows"].items():
-            precision = timing["precision"] if name == "engine" else "float32"
-            work = step_gflop(size, DEEPEST[name])
-            peak = peaks.get(precision, peaks["float32"])
-            if name == "tutorial":
-                verdicts.append((size, row["ratio"]))
-            if name == "engine":
-                engine_cpu_fraction = work / row["cpu"] / peak["cpu"]
-            say(f"| {size} | {name} | {precision} | {row['wall']:.3f} | {row['cpu']:.2f} | "
-                f"{row['ratio']:.2f}× | {work:.0f} | {100 * work / row['wall'] / peak['wall']:.0f}% "
-                f"| {100 * work / row['cpu'] / peak['cpu']:.0f}% |")  # fmt: skip
-    say("\nGFLOP: convolutions forward and input gradient up to the deepest layer the "
-        "contender uses (engine block5_conv1, tutorial block5_conv2, assignment block5_conv4)"
-        " plus the Gram matrices; % of peak: that work per second against the matmul peak of"
-        " the precision used. PyTorch's tutorial: not measured (torch is not a dependency).")  # fmt: skip
+    if "steps" in sections:
+        say("\n## Seconds per step (median; contenders interleaved in one process)\n")
+        say("| size | contender | precision | s/step (wall) | CPU s/step | engine faster by "
+            "(median of pairs) | GFLOP | % of peak (wall) | % of peak (CPU) |")  # fmt: skip
+        say("|---|---|---|---|---|---|---|---|---|")
+        verdicts = []
+        for size in args.sizes:
+            timing = in_subprocess({"kind": "steps", "size": size, "steps": args.steps,
+                                    "eager": size == args.sizes[0]})  # fmt: skip
+            for name, row in timing["rows"].items():
+                precision = timing["precision"] if name == "engine" else "float32"
+                work = step_gflop(size, DEEPEST[name])
+                peak = peaks.get(precision, peaks["float32"])
+                if name == "tutorial":
+                    verdicts.append((size, row["ratio"]))
+                if name == "engine":
+                    engine_cpu_fraction = work / row["cpu"] / peak["cpu"]
+                say(f"| {size} | {name} | {precision} | {row['wall']:.3f} | {row['cpu']:.2f} | "
+                    f"{row['ratio']:.2f}× | {work:.0f} | {100 * work / row['wall'] / peak['wall']:.0f}% "
+                    f"| {100 * work / row['cpu'] / peak['cpu']:.0f}% |")  # fmt: skip
+        say("\nGFLOP: convolutions forward and input gradient up to the deepest layer the "
+            "contender uses (engine block5_conv1, tutorial block5_conv2, assignment block5_conv4)"
+            " plus the Gram matrices; % of peak: that work per second against the matmul peak of"
+            " the precision used. PyTorch's tutorial: not measured (torch is not a dependency).")  # fmt: skip
 
-    say("\n## oneDNN frozen (blocked) weights, as `nst stylize` sets them\n")
-    ab_size = args.sizes[0]
-    rounds = {"0": [], "1": []}
-    losses = {}
-    for _ in range(2):
-        for value in ("0", "1"):
-            result = in_subprocess({"kind": "frozen", "size": ab_size, "steps": args.steps},
-                                   environment={"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": value})  # fmt: skip
-            rounds[value].append(result["seconds"])
-            losses[value] = result["losses"]
-    ratios = [off / on for off, on in zip(rounds["0"], rounds["1"], strict=True)]
-    say(f"{ab_size} px, engine float32, alternating processes (not interleaved: the setting "
-        f"is read once per process): off {rounds['0']} s, on {rounds['1']} s per step; "
-        f"speed-up per round {', '.join(f'{r:.2f}×' for r in ratios)}; first losses "
-        f"identical: {losses['0'] == losses['1']}")  # fmt: skip
+    if "frozen" in sections:
+        say("\n## oneDNN frozen (blocked) weights, as `nst stylize` sets them\n")
+        ab_size = args.sizes[0]
+        rounds = {"0": [], "1": []}
+        losses = {}
+        for _ in range(2):
+            for value in ("0", "1"):
+                result = in_subprocess({"kind": "frozen", "size": ab_size, "steps": args.steps},
+                                       environment={"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": value})  # fmt: skip
+                rounds[value].append(result["seconds"])
+                losses[value] = result["losses"]
+        ratios = [off / on for off, on in zip(rounds["0"], rounds["1"], strict=True)]
+        say(f"{ab_size} px, engine float32, alternating processes (not interleaved: the setting "
+            f"is read once per process): off {rounds['0']} s, on {rounds['1']} s per step; "
+            f"speed-up per round {', '.join(f'{r:.2f}×' for r in ratios)}; first losses "
+            f"identical: {losses['0'] == losses['1']}")  # fmt: skip
 
-    say(f"\n## Time to a shared loss threshold ({args.shared_size} px, one objective)\n")
-    shared = in_subprocess({"kind": "shared", "size": args.shared_size,
-                            "reference_steps": args.reference_steps,
-                            "budget": 3 * args.reference_steps})  # fmt: skip
-    say(f"objective: 10·J_content(block4_conv2) + 40·Σ 0.2·J_style(block1..5_conv1), the "
-        f"course's costs; threshold: the lowest loss of the tutorial's first "
-        f"{args.reference_steps} steps ({shared['threshold']:.4g}; start {shared['start']:.4g})")  # fmt: skip
-    say("\n| contender | reached | steps | work (full-size steps) | seconds (wall) | "
-        "CPU s | tutorial's time ÷ this |")  # fmt: skip
-    say("|---|---|---|---|---|---|---|")
-    reference = shared["runs"]["tutorial"]
-    for name, run in shared["runs"].items():
-        reached = run.get("reached", True)
-        seconds = run.get("seconds", float("nan"))
-        speedup = f"{reference['seconds'] / seconds:.1f}×" if reached else "-"
-        say(f"| {name} | {'yes' if reached else 'no'} | {run['steps'] if 'steps' in run else '-'}"
-            f" | {run['work']:.1f} | {seconds:.1f} | {run.get('cpu', float('nan')):.0f} | "
-            f"{speedup} |")  # fmt: skip
+    if "shared" in sections:
+        say(f"\n## Time to a shared loss threshold ({args.shared_size} px, one objective)\n")
+        shared = in_subprocess({"kind": "shared", "size": args.shared_size,
+                                "reference_steps": args.reference_steps,
+                                "budget": 3 * args.reference_steps})  # fmt: skip
+        say(f"objective: 10·J_content(block4_conv2) + 40·Σ 0.2·J_style(block1..5_conv1), the "
+            f"course's costs; threshold: the lowest loss of the tutorial's first "
+            f"{args.reference_steps} steps ({shared['threshold']:.4g}; start {shared['start']:.4g})")  # fmt: skip
+        say("\n| contender | reached | steps | work (full-size steps) | seconds (wall) | "
+            "CPU s | tutorial's time ÷ this |")  # fmt: skip
+        say("|---|---|---|---|---|---|---|")
+        reference = shared["runs"]["tutorial"]
+        for name, run in shared["runs"].items():
+            reached = run.get("reached", True)
+            seconds = run.get("seconds", float("nan"))
+            speedup = f"{reference['seconds'] / seconds:.1f}×" if reached else "-"
+            say(f"| {name} | {'yes' if reached else 'no'} | {run['steps'] if 'steps' in run else '-'}"
+                f" | {run['work']:.1f} | {seconds:.1f} | {run.get('cpu', float('nan')):.0f} | "
+                f"{speedup} |")  # fmt: skip
 
-    say("\n## Against the targets of issue 10\n")
-    low_precision = facts["auto"] != "float32"
-    goal = 3.0 if low_precision else 1.0
-    where = "with bf16 hardware" if low_precision else "on a CPU without bf16 hardware"
-    for size, ratio in verdicts:
-        say(f"- per step at {size} px, engine ({facts['auto']}) against the tutorial: "
-            f"{ratio:.2f}× (target ≥{goal:.1f}× {where}): {'met' if ratio >= goal else 'NOT met'}")  # fmt: skip
-    if not low_precision:
-        say(f"- engine at {args.sizes[-1]} px: {100 * engine_cpu_fraction:.0f}% of the float32 "
-            f"matmul peak per CPU-second (target ≥80%): "
-            f"{'met' if engine_cpu_fraction >= 0.8 else 'NOT met'}")  # fmt: skip
-    reached = [name for name, run in shared["runs"].items()
-               if name.startswith("engine") and run.get("reached", True)]  # fmt: skip
-    fastest = min(reached, key=lambda name: shared["runs"][name]["seconds"], default=None)
-    for name in dict.fromkeys(["engine, 3 scales (default)", fastest]):
-        if name is None:
-            continue
-        run = shared["runs"][name]
-        speedup = reference["seconds"] / run["seconds"] if run.get("reached", True) else 0.0
-        say(f"- time to the shared threshold, {name}: {speedup:.1f}× faster than the tutorial's "
-            f"step (target ≥5×): {'met' if speedup >= 5 else 'NOT met'}")  # fmt: skip
+    if {"steps", "shared"} <= sections:
+        say("\n## Against the targets of issue 10\n")
+        low_precision = facts["auto"] != "float32"
+        goal = 3.0 if low_precision else 1.0
+        where = "with bf16 hardware" if low_precision else "on a CPU without bf16 hardware"
+        for size, ratio in verdicts:
+            say(f"- per step at {size} px, engine ({facts['auto']}) against the tutorial: "
+                f"{ratio:.2f}× (target ≥{goal:.1f}× {where}): {'met' if ratio >= goal else 'NOT met'}")  # fmt: skip
+        if not low_precision:
+            say(f"- engine at {args.sizes[-1]} px: {100 * engine_cpu_fraction:.0f}% of the float32 "
+                f"matmul peak per CPU-second (target ≥80%): "
+                f"{'met' if engine_cpu_fraction >= 0.8 else 'NOT met'}")  # fmt: skip
+        reached = [name for name, run in shared["runs"].items()
+                   if name.startswith("engine") and run.get("reached", True)]  # fmt: skip
+        fastest = min(reached, key=lambda name: shared["runs"][name]["seconds"], default=None)
+        for name in dict.fromkeys(["engine, 3 scales (default)", fastest]):
+            if name is None:
+                continue
+            run = shared["runs"][name]
+            speedup = reference["seconds"] / run["seconds"] if run.get("reached", True) else 0.0
+            say(f"- time to the shared threshold, {name}: {speedup:.1f}× faster than the tutorial's "
+                f"step (target ≥5×): {'met' if speedup >= 5 else 'NOT met'}")  # fmt: skip
 
-    say(
-        f"\n## bfloat16's quality cost ({args.sizes[0]} px, {args.quality_steps} Adam steps, "
-        "1 scale)\n"
-    )
-    q = in_subprocess({"kind": "quality", "size": args.sizes[0], "steps": args.quality_steps,
-                       "figure": args.figure})  # fmt: skip
-    say("| step | loss float32 | loss bfloat16 | ratio |")
-    say("|---|---|---|---|")
-    for step, exact, low, ratio in zip(q["checkpoints"], q["float32"], q["bfloat16"], q["ratio"],
-                                       strict=True):  # fmt: skip
-        say(f"| {step + 1} | {exact:.4g} | {low:.4g} | {ratio:.3f} |")
-    say(f"\nfinal images: mean |difference| {q['pixel_mean_abs']:.4f}, max "
-        f"{q['pixel_max_abs']:.3f} (pixels in [0, 1])")  # fmt: skip
+    if "quality" in sections:
+        say(
+            f"\n## bfloat16's quality cost ({args.sizes[0]} px, {args.quality_steps} Adam steps, "
+            "1 scale)\n"
+        )
+        q = in_subprocess({"kind": "quality", "size": args.sizes[0], "steps": args.quality_steps,
+                           "figure": args.figure})  # fmt: skip
+        say("| step | loss float32 | loss bfloat16 | ratio |")
+        say("|---|---|---|---|")
+        for step, exact, low, ratio in zip(q["checkpoints"], q["float32"], q["bfloat16"], q["ratio"],
+                                           strict=True):  # fmt: skip
+            say(f"| {step + 1} | {exact:.4g} | {low:.4g} | {ratio:.3f} |")
+        say(f"\nfinal images: mean |difference| {q['pixel_mean_abs']:.4f}, max "
+            f"{q['pixel_max_abs']:.3f} (pixels in [0, 1])")  # fmt: skip
 
-    say("\n## Peak memory (max RSS of a fresh process: TensorFlow, VGG19, 3 steps)\n")
-    for size in args.memory_sizes:
-        rows = []
-        for which in ("engine", "tutorial") if size == args.memory_sizes[0] else ("engine",):
-            result = in_subprocess({"kind": "memory", "size": size, "which": which})
-            rows.append(f"{which} {result['peak_memory_mb']:.0f} MB")
-        say(f"- {size} px: " + ", ".join(rows))
+    if "memory" in sections:
+        say("\n## Peak memory (max RSS of a fresh process: TensorFlow, VGG19, 3 steps)\n")
+        for size in args.memory_sizes:
+            rows = []
+            for which in ("engine", "tutorial") if size == args.memory_sizes[0] else ("engine",):
+                result = in_subprocess({"kind": "memory", "size": size, "which": which})
+                rows.append(f"{which} {result['peak_memory_mb']:.0f} MB")
+            say(f"- {size} px: " + ", ".join(rows))
     end_load = os.getloadavg()
     say(f"\nbenchmark wall time: {time.perf_counter() - started:.0f} s; load average at the "
         f"end: {end_load[0]:.1f} (1 min)")  # fmt: skip
