@@ -148,9 +148,16 @@ def _options(args):
 
 
 #: This process trains nothing but the image, so oneDNN may keep VGG19's weights in its
-#: blocked layout (measured: docs/performance.md). Set here, before TensorFlow loads, and
-#: only in the ``nst stylize`` process: never in a notebook kernel. A user's value wins.
+#: blocked layout. Measured: 1.12× per step on an Intel Xeon with AVX-512 (issue 10), but
+#: 0.87-0.90× on this project's AMD AVX2 machine (docs/performance.md), so it is set only
+#: where the CPU has AVX-512. Set before TensorFlow loads and only in the ``nst stylize``
+#: process itself, never in a notebook kernel; a user's own value of the variable wins.
 FROZEN_WEIGHTS = {"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": "1"}
+
+
+def frozen_weights_help(cpu_flags) -> bool:
+    """Whether blocked (frozen) oneDNN weights were measured faster on such a CPU."""
+    return "avx512f" in cpu_flags
 
 
 def before_tensorflow(args) -> int | None:
@@ -163,7 +170,10 @@ def before_tensorflow(args) -> int | None:
         _options(args)
     except (ValueError, FileNotFoundError) as error:
         return _fail(error)
-    if getattr(args, "own_process", False):  # the `nst` process, not a call from Python
+    from nst_helpers.train.precision import cpu_flags
+
+    # Only in the `nst` process itself (not a call from Python), where it was measured faster.
+    if getattr(args, "own_process", False) and frozen_weights_help(cpu_flags()):
         for name, value in FROZEN_WEIGHTS.items():
             os.environ.setdefault(name, value)
     return None
