@@ -25,8 +25,16 @@ CHANNELS = {"block1_conv1": 64, "block2_conv1": 128, "block3_conv1": 256,
             "block4_conv1": 512, "block5_conv1": 512}  # fmt: skip
 
 
-def test_the_default_plan_for_a_3_by_2_photo():
-    plan = make_plan(StylizeOptions(), (400, 600), CHANNELS, "float32", "asked for")
+def test_the_default_plan_is_one_scale():
+    plan = make_plan(StylizeOptions(), (400, 600), CHANNELS)
+    assert [(scale.size, scale.steps) for scale in plan.scales] == [((256, 384), 150)]
+    assert plan.work_total == 150
+
+
+def test_a_three_scale_plan_for_a_3_by_2_photo():
+    plan = make_plan(
+        StylizeOptions(steps=300, scales=3), (400, 600), CHANNELS, "float32", "asked for"
+    )
     assert [scale.size for scale in plan.scales] == [(64, 96), (128, 192), (256, 384)]
     assert [scale.steps for scale in plan.scales] == [100, 100, 100]
     assert plan.steps_total == 300
