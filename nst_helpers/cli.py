@@ -1,7 +1,8 @@
 """The ``nst`` command: one entry point whose subcommands live in ``nst_helpers.commands``.
 
 Each subcommand module provides ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int`` (the exit status). Modules are imported only when their
+``run(args) -> int`` (the exit status), and may provide ``before_tensorflow(args)``,
+which checks the inputs before TensorFlow is imported (an exit status, or None). Modules are imported only when their
 subcommand runs, so ``nst --help`` is fast. Errors a user can fix are printed as one
 line on stderr with a non-zero exit, never as a traceback.
 """
@@ -82,18 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         parser = build_parser()
         parser.parse_args(argv)  # prints help or the error for an unknown command
         parser.print_help(sys.stderr)
         return 2
-    if argv[0] in USES_TENSORFLOW and not {"-h", "--help"} & set(argv[1:]):
-        import_tensorflow_quietly()
     module = command_module(argv[0])
     subparser = OneLineErrorParser(prog=f"nst {argv[0]}", description=module.HELP)
     module.add_arguments(subparser)
     args = subparser.parse_args(argv[1:])
+    # A command may check its inputs before TensorFlow loads (seconds saved on a typo), and
+    # knows whether this process is the command's own (not a library call from Python).
+    args.own_process = from_command_line and "tensorflow" not in sys.modules
+    before_tensorflow = getattr(module, "before_tensorflow", None)
+    if before_tensorflow is not None:
+        status = before_tensorflow(args)
+        if status is not None:
+            return int(status)
+    if argv[0] in USES_TENSORFLOW:
+        import_tensorflow_quietly()
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

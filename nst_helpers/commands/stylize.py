@@ -12,56 +12,67 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import warnings
 from pathlib import Path
 
 HELP = "Stylise a photo with a style image."
 USER_ERROR = 2
+GROUP_TITLES = {
+    "basic": "basic options",
+    "optimisation": "optimisation options",
+    "layers": "layers and weights",
+    "output": "output options",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("content", nargs="?", help="the photograph to stylise")
-    parser.add_argument("style", nargs="?", help="the style image (a painting, a pattern)")
-    parser.add_argument("-o", "--output", help="where to write the result (.png, .jpg, ...)")
-    parser.add_argument(
-        "--demo",
-        action="store_true",
+    """The flags: the engine's from ``StylizeOptions``' fields (default and help), and I/O."""
+    from nst_helpers.train.options import GROUPS, option_fields
+
+    groups = {name: parser.add_argument_group(GROUP_TITLES[name]) for name in GROUPS}
+    basic, output = groups["basic"], groups["output"]
+    basic.add_argument("content", nargs="?", help="the photograph to stylise")
+    basic.add_argument("style", nargs="?", help="the style image (a painting, a pattern)")
+    basic.add_argument(
+        "--demo", action="store_true",
         help="use the bundled sample images (data/content, data/style)",
-    )
-    parser.add_argument("--size", type=int, default=None, help="longest side in pixels (384)")
-    parser.add_argument("--steps", type=int, default=None, help="steps in total, all scales (300)")
-    parser.add_argument(
+    )  # fmt: skip
+    basic.add_argument(
         "--weights", default=None,
         help="VGG19 weights: imagenet, random (the offline stand-in) or a path to the .h5 file "
         "(default: $NST_VGG19_WEIGHTS, else imagenet)",
     )  # fmt: skip
-    parser.add_argument(
+    output.add_argument("-o", "--output", help="where to write the result (.png, .jpg, ...)")
+    output.add_argument(
         "--save-every", type=int, default=None, metavar="K",
         help="also save the image every K steps into OUTPUT_snapshots/",
     )  # fmt: skip
-    parser.add_argument(
-        "--scales", type=_scales, default=None,
-        help="coarse-to-fine: a number of scales (3; 1=off) or sizes, e.g. 128,256,384",
-    )  # fmt: skip
-    parser.add_argument("--optimizer", choices=("adam", "lbfgs"), default=None)
-    parser.add_argument("--learning-rate", type=float, default=None, help="Adam's (0.02)")
-    parser.add_argument("--init", choices=("content", "noise", "mix"), default=None)
-    parser.add_argument("--seed", type=int, default=None, help="seed of the initial noise")
-    parser.add_argument("--alpha", type=float, default=None, help="content weight (10)")
-    parser.add_argument("--beta", type=float, default=None, help="style weight (40)")
-    parser.add_argument("--tv-weight", type=float, default=None, help="total variation (0)")
-    parser.add_argument(
-        "--style-weighting", choices=("shallow", "uniform"), default=None,
-        help="shallow: favour the shallow style layers (default); uniform: the classic 0.2 each",
-    )  # fmt: skip
-    parser.add_argument("--content-layer", default=None, help="VGG19 layer (block4_conv2)")
-    parser.add_argument(
-        "--preserve-color", action="store_true", help="keep the photo's colours (luminance only)"
-    )
-    parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
-                        help="compile the step with XLA (default: only on a GPU)")  # fmt: skip
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
+    for field in option_fields():
+        flag = field.metadata["flag"]
+        if flag is None:
+            continue
+        help_text = f"{field.metadata['help']} (default: {_shown(field.default)})"
+        settings = {"dest": field.name, "default": field.default, "help": help_text}
+        settings.update(field.metadata["cli"])
+        if isinstance(field.default, bool):
+            settings["action"] = "store_true"
+        elif field.name == "jit_compile":
+            settings["action"] = argparse.BooleanOptionalAction
+        else:
+            settings["type"] = PARSERS.get(field.name, type(field.default))
+            settings["metavar"] = field.name.upper() if "choices" not in settings else None
+        groups[field.metadata["group"]].add_argument(flag, **settings)
+
+
+def _shown(default) -> str:
+    if default is None:
+        return "auto"
+    if isinstance(default, tuple):
+        return ",".join(f"{name}:{weight:g}" for name, weight in default)
+    return str(default)
 
 
 def _scales(text: str):
@@ -75,13 +86,24 @@ def _scales(text: str):
     return sizes[0] if len(sizes) == 1 and "," not in text else sizes
 
 
-#: command-line name -> StylizeOptions field
-OPTION_FIELDS = {
-    "size": "image_size", "steps": "steps", "scales": "scales", "optimizer": "optimizer",
-    "learning_rate": "learning_rate", "init": "init", "seed": "seed", "alpha": "alpha",
-    "beta": "beta", "tv_weight": "tv_weight", "style_weighting": "style_layer_weighting",
-    "content_layer": "content_layer", "xla": "jit_compile",
-}  # fmt: skip
+def _style_layers(text: str):
+    """``--style-layers``: ``layer:weight`` pairs separated by commas."""
+    pairs = []
+    for part in text.split(","):
+        name, colon, weight = part.partition(":")
+        try:
+            pairs.append((name.strip(), float(weight)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not layer:weight, e.g. block1_conv1:0.5,block2_conv1:0.5"
+            ) from None
+        if not colon or not name.strip():
+            raise argparse.ArgumentTypeError(f"{part!r} is not layer:weight")
+    return pairs
+
+
+#: Fields whose command-line text needs its own parser (the others: the default's type).
+PARSERS = {"scales": _scales, "style_layers": _style_layers}
 
 
 def _fail(message: str) -> int:
@@ -91,9 +113,10 @@ def _fail(message: str) -> int:
 
 
 def _inputs(args) -> tuple[Path, Path, Path]:
-    """The content, style and output paths, or ValueError saying what is missing."""
-    from nst_helpers.images import SAVE_FORMATS
+    """The content, style and output paths, or ValueError saying what is missing.
 
+    Loads no TensorFlow: it runs before the command imports it.
+    """
     if args.demo:
         from nst_helpers.samples import sample_pair
 
@@ -107,11 +130,6 @@ def _inputs(args) -> tuple[Path, Path, Path]:
         if not args.output:
             raise ValueError("give the output file with -o OUT.png.")
         content, style, output = Path(args.content), Path(args.style), Path(args.output)
-    if output.suffix.lower() not in SAVE_FORMATS:
-        raise ValueError(
-            f"{output}: unknown image extension {output.suffix!r}; use one of "
-            f"{', '.join(sorted(SAVE_FORMATS))}."
-        )
     for path in (content, style):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file. Check the path and the file name.")
@@ -120,19 +138,58 @@ def _inputs(args) -> tuple[Path, Path, Path]:
     return content, style, output
 
 
+def _options(args):
+    from nst_helpers.train.options import make_options, option_fields
+
+    if args.save_every is not None and args.save_every < 1:
+        raise ValueError(f"--save-every must be a whole number >= 1, got {args.save_every}.")
+    fields = [field.name for field in option_fields() if field.metadata["flag"]]
+    return make_options(**{name: getattr(args, name) for name in fields})
+
+
+#: This process trains nothing but the image, so oneDNN may keep VGG19's weights in its
+#: blocked layout. Measured: 1.12× per step on an Intel Xeon with AVX-512 (issue 10), but
+#: 0.87-0.90× on this project's AMD AVX2 machine (docs/performance.md), so it is set only
+#: where the CPU has AVX-512. Set before TensorFlow loads and only in the ``nst stylize``
+#: process itself, never in a notebook kernel; a user's own value of the variable wins.
+FROZEN_WEIGHTS = {"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": "1"}
+
+
+def frozen_weights_help(cpu_flags) -> bool:
+    """Whether blocked (frozen) oneDNN weights were measured faster on such a CPU."""
+    return "avx512f" in cpu_flags
+
+
+def before_tensorflow(args) -> int | None:
+    """Check the inputs and options before TensorFlow loads (seconds saved on a typo).
+
+    Returns the exit status of a usage error, or None to go on.
+    """
+    try:
+        _inputs(args)
+        _options(args)
+    except (ValueError, FileNotFoundError) as error:
+        return _fail(error)
+    from nst_helpers.train.precision import cpu_flags
+
+    # Only in the `nst` process itself (not a call from Python), where it was measured faster.
+    if getattr(args, "own_process", False) and frozen_weights_help(cpu_flags()):
+        for name, value in FROZEN_WEIGHTS.items():
+            os.environ.setdefault(name, value)
+    return None
+
+
 def run(args) -> int:
     try:
         content_path, style_path, output = _inputs(args)
-        from nst_helpers.train.options import make_options
+        options = _options(args)
+        from nst_helpers.images import SAVE_FORMATS
 
-        overrides = {
-            field: getattr(args, name)
-            for name, field in OPTION_FIELDS.items()
-            if getattr(args, name) is not None
-        }
-        options = make_options(preserve_color=args.preserve_color, **overrides)
-        if args.save_every is not None and args.save_every < 1:
-            raise ValueError(f"--save-every must be a whole number >= 1, got {args.save_every}.")
+        if output.suffix.lower() not in SAVE_FORMATS:
+            raise ValueError(
+                f"{output}: unknown image extension {output.suffix!r}; use one of "
+                f"{', '.join(sorted(SAVE_FORMATS))}."
+            )
     except (ValueError, FileNotFoundError) as error:
         return _fail(error)
     return _stylize(args, options, content_path, style_path, output)
@@ -187,6 +244,6 @@ def _stylize(args, options, content_path, style_path, output) -> int:
             print(f"nst stylize: error: {result.stop_reason}", file=sys.stderr)
             return 1
     seconds = result.timings["total"]
-    print(f"nst stylize: {result.steps_completed} steps in {seconds:.1f} s; wrote {output}.",
-          file=sys.stderr)  # fmt: skip
+    print(f"nst stylize: {result.steps_completed} steps in {seconds:.1f} s ({result.precision});"
+          f" wrote {output}.", file=sys.stderr)  # fmt: skip
     return 0

@@ -21,24 +21,44 @@ LOSS_NAMES = ("total", "content", "style", "tv")
 class LossHistory:
     """The losses of each step, measured on the image before that step.
 
+    ``total``, ``content``, ``style``, ``tv``: the raw costs (``content`` and ``style``
+    unweighted). Raw costs of different scales are not comparable: a finer scale starts
+    from an upsampled image that lacks the fine detail its style target has. So each step
+    also has ``relative``: the weighted costs (α·J_content, β·J_style, w_tv·J_tv and their
+    sum) divided by the total cost of the run's starting image at the same scale (for
+    ``init="content"``, the photo): 1.0 is "no better than the photo", and a value that
+    carries over from one scale to the next shows the coarse scale's work was kept.
     ``scale[i]`` is the index of the scale step ``i`` ran at, ``size[i]`` its (height,
-    width), and ``seconds[i]`` the wall time since the optimisation started.
-    Losses of different scales are not comparable (the costs depend on the image size).
+    width), ``work[i]`` the work done after it in full-size steps (a step costs in
+    proportion to its pixels), and ``seconds[i]`` the wall time since the optimisation
+    started.
     """
 
     total: list[float] = dataclasses.field(default_factory=list)
     content: list[float] = dataclasses.field(default_factory=list)
     style: list[float] = dataclasses.field(default_factory=list)
     tv: list[float] = dataclasses.field(default_factory=list)
+    relative: dict = dataclasses.field(default_factory=lambda: {n: [] for n in LOSS_NAMES})
     scale: list[int] = dataclasses.field(default_factory=list)
     size: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    work: list[float] = dataclasses.field(default_factory=list)
     seconds: list[float] = dataclasses.field(default_factory=list)
 
-    def append(self, losses: dict, scale: int, size: tuple[int, int], seconds: float) -> None:
+    def append(
+        self,
+        losses: dict,
+        scale: int,
+        size: tuple[int, int],
+        seconds: float,
+        relative: dict | None = None,
+        work: float = float("nan"),
+    ) -> None:
         for name in LOSS_NAMES:
             getattr(self, name).append(float(losses[name]))
+            self.relative[name].append(float((relative or {}).get(name, float("nan"))))
         self.scale.append(scale)
         self.size.append(tuple(size))
+        self.work.append(float(work))
         self.seconds.append(seconds)
 
     def __len__(self) -> int:
@@ -109,11 +129,13 @@ class RecordFrames:
             self.steps.append(info.step)
 
 
-def plot_history(history: LossHistory, axes=None, log_scale: bool = True):
+def plot_history(history: LossHistory, axes=None, log_scale: bool = True, relative: bool = True):
     """Plot the total, content, style and TV losses against the step; return the figure.
 
-    Vertical dotted lines mark where a new (finer) scale starts: the losses jump there
-    because they depend on the image size.
+    By default the losses are ``history.relative`` (weighted, divided by the starting
+    image's total at the same scale), which do not jump only because the scale changed;
+    ``relative=False`` plots the raw costs. Vertical dotted lines mark where a new (finer)
+    scale starts.
     """
     import matplotlib.pyplot as plt
 
@@ -126,8 +148,10 @@ def plot_history(history: LossHistory, axes=None, log_scale: bool = True):
     else:
         figure = axes.figure
     steps = np.arange(1, len(history) + 1)
+    relative = relative and np.all(np.isfinite(history.relative["total"]))
     for name in LOSS_NAMES:
-        values = np.asarray(getattr(history, name), dtype=np.float64)
+        source = history.relative[name] if relative else getattr(history, name)
+        values = np.asarray(source, dtype=np.float64)
         if log_scale and not np.any(values > 0):
             continue
         axes.plot(steps, values, label=name)
@@ -137,7 +161,7 @@ def plot_history(history: LossHistory, axes=None, log_scale: bool = True):
     if log_scale:
         axes.set_yscale("log")
     axes.set_xlabel("step")
-    axes.set_ylabel("loss")
+    axes.set_ylabel("loss / starting image's loss at this scale" if relative else "loss")
     axes.legend()
     axes.set_title("losses (dotted: a finer scale starts)")
     figure.tight_layout()

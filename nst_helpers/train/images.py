@@ -1,7 +1,6 @@
 """Image handling for the training engine: checking inputs, sizes per scale, start, colour.
 
-``as_image`` checks a user's image, ``scaled_size`` and ``cover_resize`` fit images to a
-scale, ``initial_image`` makes the starting point (content, NumPy-seeded noise, or both)
+``as_image`` checks a user's image, ``cover_resize`` fits the style image to a scale, ``initial_image`` makes the starting point (content, NumPy-seeded noise, or both)
 and ``preserve_color`` is the luminance-only post-processing step. General loading and
 saving live in ``nst_helpers.images``; this module serves ``nst_helpers.train``.
 """
@@ -31,12 +30,6 @@ def as_image(image, name: str) -> tf.Tensor:
     if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
         raise ValueError(f"{name} must hold finite values in [0, 1]; load it with load_image.")
     return image
-
-
-def scaled_size(height: int, width: int, longest: int) -> tuple[int, int]:
-    """(height, width) with the longest side ``longest`` and the aspect ratio kept."""
-    scale = longest / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def cover_resize(image: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:

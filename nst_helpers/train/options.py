@@ -1,90 +1,125 @@
-"""The settings of a style-transfer run (``StylizeOptions``), checked, and what follows from them.
+"""The settings of a style-transfer run (``StylizeOptions``): defaults, help, and checks.
 
-One dataclass holds every setting with its default, so defaults live in one place; the
-engine (``nst_helpers.train``) and the ``nst stylize`` command both build on it. This
-module also turns options into the schedule of scales and steps and into the per-layer
-style weights. It does not run anything and does not import TensorFlow.
+One dataclass holds every setting with its default and a one-line help in its field's
+metadata, so defaults and help live in one place: the engine (``nst_helpers.train``)
+reads the fields, and ``nst stylize`` builds its flags, their groups, defaults and help
+from them (``option_fields``). What follows from the options for a given photo (the
+scales, their steps, the style-layer weights, the precision) is the run's ``Plan``
+(``nst_helpers.train.plan``). This module runs nothing and imports no TensorFlow, so
+``nst stylize --help`` and its checks of the options are instant.
 
-Defaults: a recognisable image in a few minutes on a laptop CPU with the ImageNet
-weights. 384 px, 300 Adam steps split over three scales (96, 192, 384 px): about 131
-full-size steps of work, ~2-4 minutes on a 2-4 core laptop (docs/performance.md).
-Adam with learning rate 0.02 (TensorFlow's tutorial and crowsonkb's implementation) on
-[0, 1] pixels; α 10, β 40 (the classic assignment: Adam is invariant to the loss's
-scale, so only their ratio matters); content initialisation; style layers weighted
-towards the shallow ones (∝ 1/n_C², Gatys' own code). No total-variation term by
-default: its useful weight depends on the scale of the costs, which depends on the
-weights (ImageNet costs are many orders larger than the stand-in's) and could not be
-calibrated offline; too strong a TV term gives the grey, washed-out results users report.
+Why these defaults: a recognisable image in a few minutes on a laptop CPU with the
+ImageNet weights. Adam with learning rate 0.02 (TensorFlow's tutorial and crowsonkb's
+implementation) on [0, 1] pixels; α 10, β 40 (the classic assignment: Adam is invariant
+to the loss's scale, so only their ratio matters); content initialisation; style layers
+weighted towards the shallow ones (∝ 1/n_C², Gatys' own code); one scale and 150 steps
+at 384 px: the benchmark (docs/performance.md) found the coarse-to-fine scales slower to
+a shared loss than a single scale (48 against 28 full-size steps of work at 128 px, on
+the stand-in weights), so they are an option (``scales``), not the default, until a
+run with the ImageNet weights says otherwise; 150 single-scale steps cost about what the
+former 300 steps over three scales did (131 full-size steps). Precision "auto"
+(bfloat16 convolutions where the hardware has bfloat16 arithmetic). No total-variation
+term by default: its useful weight depends on the scale of the costs, which depends on
+the weights and could not be calibrated offline; too strong a TV term gives the grey,
+washed-out results users report.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Sequence
 
-from nst_helpers.costs import CONTENT_LAYER, STYLE_LAYERS, check_style_layers
+from nst_helpers.train.plan import MIN_IMAGE_SIZE, longest_sides, steps_per_scale
+
+#: The course's default layers (``nst_helpers.costs.CONTENT_LAYER`` and ``STYLE_LAYERS``,
+#: repeated here so that the options load without TensorFlow; tests/train checks they agree).
+CONTENT_LAYER = "block4_conv2"
+STYLE_LAYERS = tuple((f"block{block}_conv1", 0.2) for block in range(1, 6))
 
 OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise", "mix")
 WEIGHTINGS = ("shallow", "uniform")
-#: VGG19 halves the image four times before block5; smaller images lose the deep layers.
-MIN_IMAGE_SIZE = 32
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 MAX_IMAGE_SIZE = 4096
+#: The groups of ``nst stylize --help`` (as jcjohnson/neural-style groups its flags).
+GROUPS = ("basic", "optimisation", "layers", "output")
+
+
+def _option(default, help: str, group: str, flag: str | None = None, **cli):
+    """A field with its help, its group on the command line and its flag (None: no flag)."""
+    metadata = {"help": help, "group": group, "flag": flag, "cli": cli}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: default, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class StylizeOptions:
-    """Every setting of ``nst_helpers.train.stylize``.
+    """Every setting of ``nst_helpers.train.stylize`` (each field's help: ``describe_options()``)."""
 
-    Attributes:
-        image_size: longest side of the output in pixels (the content's aspect ratio is kept).
-        steps: optimisation steps in total, over all scales.
-        scales: number of scales of the coarse-to-fine schedule (each coarser one is half
-            as large, none smaller than 32 px; 1 = single scale), or an explicit ascending
-            list of longest sides ending at ``image_size``.
-        content_layer: VGG19 layer whose activations define content.
-        style_layers: ``(layer_name, weight)`` pairs; weights are rescaled by
-            ``style_layer_weighting``.
-        style_layer_weighting: "shallow" multiplies each layer's weight by 1/n_C² (its
-            channel count; Gatys' code), renormalised to the same total: shallow layers,
-            which carry brush strokes and colour, count more. "uniform" keeps the given weights
-            (the classic assignment).
-        alpha, beta: weights of the content and style costs.
-        tv_weight: weight of the total-variation cost (mean absolute difference between
-            neighbouring pixels in [0, 1] units; independent of the image size). 0 (the
-            default) turns it off; it is in the same units as α·J_content + β·J_style,
-            so choose it relative to the losses printed in the progress bar.
-        optimizer: "adam" or "lbfgs" (L-BFGS, a quasi-Newton method; each step may
-            evaluate the loss more than once).
-        learning_rate: Adam's learning rate on [0, 1] pixels (ignored by L-BFGS).
-        lbfgs_memory: number of past steps L-BFGS remembers.
-        init: "content" (start from the photo), "noise" (uniform noise), or "mix" (the
-            photo plus uniform noise in ±``noise_amount``, as the classic assignment).
-        noise_amount: the amplitude of the noise for "mix".
-        seed: seed of the initial noise (NumPy's RandomState; TF's streams are not used).
-        preserve_color: keep the content's colours: transfer only luminance (post-processing).
-        jit_compile: compile the train step with XLA. None picks the faster choice for
-            the device (measured: off on CPU, see docs/performance.md; on on a GPU).
-    """
-
-    image_size: int = 384
-    steps: int = 300
-    scales: int | Sequence[int] = 3
-    content_layer: str = CONTENT_LAYER
-    style_layers: Sequence[tuple[str, float]] = tuple(STYLE_LAYERS)
-    style_layer_weighting: str = "shallow"
-    alpha: float = 10.0
-    beta: float = 40.0
-    tv_weight: float = 0.0
-    optimizer: str = "adam"
-    learning_rate: float = 0.02
-    lbfgs_memory: int = 10
-    init: str = "content"
-    noise_amount: float = 0.25
-    seed: int = 0
-    preserve_color: bool = False
-    jit_compile: bool | None = None
+    image_size: int = _option(
+        384, "longest side of the output in pixels (the photo's aspect ratio is kept)",
+        "basic", "--size",
+    )  # fmt: skip
+    steps: int = _option(150, "optimisation steps in total, over all scales", "basic", "--steps")
+    precision: str = _option(
+        "auto", "number format of the VGG19 convolutions: auto = bfloat16 where the hardware "
+        "has it (CPU flag amx_bf16/avx512_bf16, recent GPUs), else float32; the Gram "
+        "matrices, costs, optimizer and image are always float32",
+        "basic", "--precision", choices=PRECISIONS,
+    )  # fmt: skip
+    scales: int | Sequence[int] = _option(
+        1, "coarse-to-fine: a number of scales, each coarser one half as large (1 = off), or "
+        "the sizes, e.g. 128,256,384, ending at the size; each scale gets an equal share of "
+        "the steps", "optimisation", "--scales",
+    )  # fmt: skip
+    optimizer: str = _option(
+        "adam", "adam, or lbfgs (L-BFGS, quasi-Newton: a step may evaluate the loss more than "
+        "once)", "optimisation", "--optimizer", choices=OPTIMIZERS,
+    )  # fmt: skip
+    learning_rate: float = _option(
+        0.02, "Adam's learning rate on [0, 1] pixels", "optimisation", "--learning-rate"
+    )
+    lbfgs_memory: int = _option(10, "past steps L-BFGS remembers", "optimisation", "--lbfgs-memory")
+    init: str = _option(
+        "content", "start from the photo (content), uniform noise (noise) or the photo plus "
+        "noise (mix, the classic assignment)", "optimisation", "--init", choices=INITS,
+    )  # fmt: skip
+    noise_amount: float = _option(
+        0.25, "amplitude of the noise of init=mix", "optimisation", "--noise-amount"
+    )
+    seed: int = _option(
+        0, "seed of the initial noise (NumPy's RandomState)", "optimisation", "--seed"
+    )
+    jit_compile: bool | None = _option(
+        None, "compile the step with XLA; None (auto): only on a GPU (measured slower on "
+        "CPUs)", "optimisation", "--xla",
+    )  # fmt: skip
+    alpha: float = _option(10.0, "weight of the content cost", "layers", "--alpha")
+    beta: float = _option(40.0, "weight of the style cost", "layers", "--beta")
+    tv_weight: float = _option(
+        0.0, "weight of the total-variation cost (mean absolute neighbour difference; same "
+        "units as the weighted content and style costs; 0 = off)", "layers", "--tv-weight",
+    )  # fmt: skip
+    content_layer: str = _option(
+        CONTENT_LAYER, "VGG19 layer whose activations define content", "layers",
+        "--content-layer",
+    )  # fmt: skip
+    style_layers: Sequence[tuple[str, float]] = _option(
+        STYLE_LAYERS, "(layer, weight) pairs of the style cost, e.g. "
+        "block1_conv1:0.5,block2_conv1:0.5", "layers", "--style-layers",
+    )  # fmt: skip
+    style_layer_weighting: str = _option(
+        "shallow", "shallow: multiply each style layer's weight by 1/n_C² (its channels; "
+        "Gatys' code), renormalised to the same total; uniform: the weights as given",
+        "layers", "--style-weighting", choices=WEIGHTINGS,
+    )  # fmt: skip
+    preserve_color: bool = _option(
+        False, "keep the photo's colours: transfer only luminance (post-processing)", "output",
+        "--preserve-color",
+    )  # fmt: skip
 
     def __post_init__(self):
         _check_whole(self.image_size, "image_size", MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
@@ -95,6 +130,7 @@ class StylizeOptions:
             ("optimizer", OPTIMIZERS),
             ("init", INITS),
             ("style_layer_weighting", WEIGHTINGS),
+            ("precision", PRECISIONS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}.")
@@ -106,57 +142,67 @@ class StylizeOptions:
                 or not (math.isfinite(value) and value >= 0)
             ):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not (
+            isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0
+        ):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {rate!r}.")
+        if self.jit_compile not in (None, True, False):
+            raise ValueError(f"jit_compile must be True, False or None, got {self.jit_compile!r}.")
         if not isinstance(self.content_layer, str):
             raise ValueError(f"content_layer must be a layer name, got {self.content_layer!r}.")
-        object.__setattr__(self, "style_layers", tuple(check_style_layers(self.style_layers)))
-        self.steps_per_scale()  # validates ``scales`` and that every scale gets a step
-
-    def scale_sizes(self) -> list[int]:
-        """The longest side of each scale, coarse to fine, ending at ``image_size``."""
-        scales = self.scales
-        if isinstance(scales, bool):
-            raise ValueError(f"scales must be a whole number or a list of sizes, got {scales!r}.")
-        if isinstance(scales, int):
-            _check_whole(scales, "scales", 1, 10)
-            sizes = [round(self.image_size / 2**k) for k in range(scales - 1, -1, -1)]
-            return [size for size in sizes if size >= MIN_IMAGE_SIZE] or [self.image_size]
-        sizes = list(scales) if isinstance(scales, Sequence) else None
-        if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
-            raise ValueError(f"scales must be a whole number or a list of sizes, got {scales!r}.")
-        if sizes != sorted(set(sizes)) or sizes[-1] != self.image_size:
-            raise ValueError(
-                f"scales {sizes} must be strictly increasing and end at image_size "
-                f"({self.image_size})."
-            )
-        if sizes[0] < MIN_IMAGE_SIZE:
-            raise ValueError(f"scales {sizes}: the smallest must be >= {MIN_IMAGE_SIZE} px.")
-        return sizes
-
-    def steps_per_scale(self) -> list[int]:
-        """How many of ``steps`` each scale gets: an equal share, the rest to the finest.
-
-        Coarse steps are cheap (a step's cost grows with the pixel count), so an equal
-        share puts most of the iterations where they cost least.
-        """
-        count = len(self.scale_sizes())
-        if self.steps < count:
-            raise ValueError(
-                f"steps={self.steps} is fewer than the {count} scales; give at least one "
-                "step per scale or use fewer scales."
-            )
-        share = self.steps // count
-        return [share] * (count - 1) + [self.steps - share * (count - 1)]
+        object.__setattr__(self, "style_layers", check_style_layers(self.style_layers))
+        steps_per_scale(self.steps, len(longest_sides(self.image_size, self.scales)))
 
     def layer_names(self) -> list[str]:
         """Every VGG19 layer the run needs: the content layer and the style layers."""
         return list(dict.fromkeys([self.content_layer] + [n for n, _ in self.style_layers]))
 
 
+def check_style_layers(style_layers) -> tuple[tuple[str, float], ...]:
+    """``style_layers`` as a tuple of (name, weight) pairs, or ValueError saying what is wrong."""
+    if isinstance(style_layers, (str, bytes)) or not isinstance(style_layers, Sequence):
+        raise ValueError(
+            f"style_layers must be a list of (layer_name, weight) pairs, got {style_layers!r}."
+        )
+    if not style_layers:
+        raise ValueError("style_layers is empty: give at least one (layer_name, weight) pair.")
+    pairs = []
+    for item in style_layers:
+        if not (
+            isinstance(item, (tuple, list))
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], numbers.Real)
+            and not isinstance(item[1], bool)
+            and math.isfinite(item[1])
+            and item[1] >= 0
+        ):
+            raise ValueError(
+                f"style_layers must hold (layer_name, weight) pairs with a finite weight >= 0; "
+                f"{item!r} is not one. Example: [('block1_conv1', 0.5), ('block2_conv1', 0.5)]."
+            )
+        pairs.append((item[0], float(item[1])))
+    return tuple(pairs)
+
+
 def _check_whole(value, name: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+
+
+def option_fields() -> list[dataclasses.Field]:
+    """The fields of ``StylizeOptions`` in order, each with ``metadata`` help, group and flag."""
+    return list(dataclasses.fields(StylizeOptions))
+
+
+def describe_options() -> str:
+    """Every option with its default and help, one per line (for ``help()`` and docs)."""
+    lines = []
+    for field in option_fields():
+        default = field.default if field.default is not dataclasses.MISSING else "..."
+        lines.append(f"{field.name} (default {default!r}): {field.metadata['help']}.")
+    return "\n".join(lines)
 
 
 def make_options(options: StylizeOptions | None = None, **overrides) -> StylizeOptions:
@@ -171,24 +217,3 @@ def make_options(options: StylizeOptions | None = None, **overrides) -> StylizeO
     if unknown:
         raise ValueError(f"unknown option(s) {unknown}; the options are: {sorted(known)}.")
     return dataclasses.replace(options or StylizeOptions(), **overrides)
-
-
-def weighted_style_layers(
-    style_layers: Sequence[tuple[str, float]], channels: dict[str, int], weighting: str
-) -> list[tuple[str, float]]:
-    """Apply ``weighting`` to ``style_layers``, given each layer's channel count.
-
-    "uniform" returns the pairs unchanged. "shallow" multiplies each weight by
-    1/n_C² and rescales so that the weights keep their sum: with VGG19's 64, 128, 256,
-    512, 512 channels and equal weights this gives 64:16:4:1:1.
-    """
-    pairs = check_style_layers(style_layers)
-    if weighting == "uniform":
-        return pairs
-    if weighting != "shallow":
-        raise ValueError(f"style_layer_weighting must be one of {WEIGHTINGS}, got {weighting!r}.")
-    raw = [(name, weight / channels[name] ** 2) for name, weight in pairs]
-    total, raw_total = sum(w for _, w in pairs), sum(w for _, w in raw)
-    if raw_total == 0:
-        return pairs
-    return [(name, weight * total / raw_total) for name, weight in raw]

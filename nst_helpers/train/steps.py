@@ -1,11 +1,17 @@
 """The compiled steps of the training engine and the per-scale optimiser state.
 
 ``compute_targets`` computes the fixed targets of a scale once (the content activation,
-the style Gram matrices); ``make_loss_function`` builds the costs from ``nst_helpers.costs``;
-``AdamRun`` holds one scale's image variable and runs a compiled (``tf.function``) Adam
-step that clips to [0, 1] and tracks the best and the last finite-loss images;
-``LbfgsRun`` does the same with ``nst_helpers.train.lbfgs``. Everything is float32.
-The loop, progress bar and callbacks are in ``nst_helpers.train``.
+the style Gram matrices); ``make_loss_function`` builds the costs from ``nst_helpers.costs``
+with the engine's own transpose-free Gram matrix (``gram_of_activation``: the same
+values as ``costs.gram_matrix(unroll_activation(a))``, without materialising a
+transposed copy of the activation, and with a symmetric gradient); ``AdamRun`` holds one
+scale's image variable and runs a compiled (``tf.function``) Adam step that clips to
+[0, 1] and tracks the best and the last finite-loss images; ``LbfgsRun`` does the same
+with ``nst_helpers.train.lbfgs``. The feature extractor may compute in bfloat16 or
+float16 (``nst_helpers.train.precision``); its activations arrive here as float32, and
+the Gram matrices, costs, optimizer state and image are float32. With float16 the
+gradient is computed on a scaled loss (loss scaling) so that small gradients do not
+underflow. The loop, progress bar and callbacks are in ``nst_helpers.train``.
 """
 
 from __future__ import annotations
@@ -16,12 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from nst_helpers.costs import (
-    compute_content_cost,
-    gram_matrix,
-    layer_style_cost_from_grams,
-    unroll_activation,
-)
+from nst_helpers.costs import compute_content_cost, layer_style_cost_from_grams
 from nst_helpers.train.lbfgs import Lbfgs, LineSearchFailed
 
 
@@ -32,12 +33,32 @@ class Targets(NamedTuple):
     grams: dict
 
 
+@tf.custom_gradient
+def gram_of_activation(activation):
+    """The (n_C, n_C) Gram matrix of a (1, n_H, n_W, n_C) activation, transpose-free.
+
+    Fᵀ·F with F the (n_H·n_W, n_C) reshape (a view: no copy), where ``costs`` computes
+    A·Aᵀ with A = Fᵀ materialised by a transpose. Its gradient F·(U + Uᵀ) needs only the
+    small (n_C, n_C) transpose of the upstream gradient U.
+    """
+    activation = tf.convert_to_tensor(activation)
+    features = tf.reshape(activation, [-1, tf.shape(activation)[-1]])
+    gram = tf.matmul(features, features, transpose_a=True)
+
+    def gradient(upstream):
+        symmetric = upstream + tf.transpose(upstream)
+        return tf.reshape(tf.matmul(features, symmetric), tf.shape(activation))
+
+    return gram, gradient
+
+
 def compute_targets(feature_extractor, content, style, content_layer, style_layer_names) -> Targets:
     """The content activation and the style Gram matrices, computed once for a scale."""
-    content_activation = feature_extractor(content)[content_layer]
+    content_activation = tf.cast(feature_extractor(content)[content_layer], tf.float32)
     style_activations = feature_extractor(style)
     grams = {
-        name: gram_matrix(unroll_activation(style_activations[name])) for name in style_layer_names
+        name: gram_of_activation(tf.cast(style_activations[name], tf.float32))
+        for name in style_layer_names
     }
     return Targets(content=tf.identity(content_activation), grams=grams)
 
@@ -47,12 +68,13 @@ def make_loss_function(feature_extractor, content_layer, style_layers, alpha, be
 
     def losses(image, targets: Targets) -> dict:
         activations = feature_extractor(image)
-        J_content = compute_content_cost(targets.content, activations[content_layer])
+        a_content = tf.cast(activations[content_layer], tf.float32)
+        J_content = compute_content_cost(targets.content, a_content)
         J_style = tf.constant(0.0)
         for name, weight in style_layers:
-            a_G = activations[name]
+            a_G = tf.cast(activations[name], tf.float32)
             shape = tf.shape(a_G)
-            gram_G = gram_matrix(unroll_activation(a_G))
+            gram_G = gram_of_activation(a_G)
             J_layer = layer_style_cost_from_grams(
                 targets.grams[name], gram_G, shape[1], shape[2], shape[3]
             )
@@ -71,18 +93,43 @@ def default_jit_compile() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def _make_adam_step(loss_function, learning_rate: float, jit_compile: bool):
-    """A compiled step: losses of the image, Adam update, clip to [0, 1], track best/last good."""
+#: What a float16 run scales its first loss to (then Keras halves the scale while the
+#: gradient overflows and doubles it after a run of finite steps).
+FLOAT16_SCALED_LOSS = 2.0**8
+
+
+def float16_loss_scale(loss: float) -> float:
+    """The first loss scale of a float16 run: a power of two bringing ``loss`` near 2⁸.
+
+    Style-transfer losses range from about 1 to 10¹² depending on the weights and the
+    network, so a fixed scale (Keras' 2¹⁵) overflows float16's 65504 in the backward
+    pass; starting from the loss itself takes a few steps at most to settle.
+    """
+    if not (math.isfinite(loss) and loss > 0):
+        return 1.0
+    return 2.0 ** round(math.log2(FLOAT16_SCALED_LOSS / loss))
+
+
+def _make_adam_step(loss_function, learning_rate: float, jit_compile: bool, loss_scale=None):
+    """A compiled step: losses of the image, Adam update, clip to [0, 1], track best/last good.
+
+    With a ``loss_scale`` (float16) Keras' ``LossScaleOptimizer`` scales the loss before
+    the gradient, unscales the gradient, and skips a step whose gradient overflowed.
+    """
     import keras
 
+    loss_scaling = loss_scale is not None
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if loss_scaling:
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=loss_scale)
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True)
     def step(image, best, best_loss, last_good, targets):
         with tf.GradientTape() as tape:
             tape.watch(image)
             losses = loss_function(image, targets)
-        gradient = tape.gradient(losses["total"], image)
+            objective = optimizer.scale_loss(losses["total"]) if loss_scaling else losses["total"]
+        gradient = tape.gradient(objective, image)
         before = image.read_value()
         finite = tf.math.is_finite(losses["total"])
         last_good.assign(tf.where(finite, before, last_good))
@@ -97,12 +144,15 @@ def _make_adam_step(loss_function, learning_rate: float, jit_compile: bool):
 
 
 def _make_value_and_gradient(loss_function, jit_compile: bool):
+    """A compiled ``(losses, gradient of losses["total"] · scale / scale)`` of an image."""
+
     @tf.function(jit_compile=jit_compile, reduce_retracing=True)
-    def value_and_gradient(image, targets):
+    def value_and_gradient(image, targets, scale):
         with tf.GradientTape() as tape:
             tape.watch(image)
             losses = loss_function(image, targets)
-        return losses, tape.gradient(losses["total"], image)
+            objective = losses["total"] * scale
+        return losses, tape.gradient(objective, image) / scale
 
     return value_and_gradient
 
@@ -110,16 +160,19 @@ def _make_value_and_gradient(loss_function, jit_compile: bool):
 class AdamRun:
     """The state of Adam at one scale: the image variable, best and last good images."""
 
-    def __init__(self, start, targets, loss_function, options, jit_compile):
+    def __init__(self, start, targets, loss_function, options, jit_compile, precision="float32"):
         self.image = tf.Variable(start, trainable=True, name="generated_image")
         self.best = tf.Variable(start, trainable=False)
         self.last_good = tf.Variable(start, trainable=False)
         self.best_loss = tf.Variable(np.float32(np.inf), trainable=False)
         self.targets = targets
-        optimizer, self.compiled_step = _make_adam_step(
-            loss_function, options.learning_rate, jit_compile
+        loss_scale = None
+        if precision == "float16":
+            loss_scale = float16_loss_scale(float(loss_function(start, targets)["total"]))
+        self.optimizer, self.compiled_step = _make_adam_step(
+            loss_function, options.learning_rate, jit_compile, loss_scale
         )
-        optimizer.build([self.image])
+        self.optimizer.build([self.image])
         self.stop_reason = None
 
     def step(self) -> dict:
@@ -140,9 +193,23 @@ class AdamRun:
 class LbfgsRun:
     """The state of L-BFGS at one scale; each step is one quasi-Newton iteration."""
 
-    def __init__(self, start, targets, loss_function, options, jit_compile):
+    def __init__(self, start, targets, loss_function, options, jit_compile, precision="float32"):
         compiled = _make_value_and_gradient(loss_function, jit_compile)
-        self.optimizer = Lbfgs(lambda image: compiled(image, targets), memory=options.lbfgs_memory)
+        self.loss_scale = None if precision == "float16" else 1.0
+
+        def value_and_gradient(image):
+            if self.loss_scale is None:  # float16: from the first loss, then halved as needed
+                self.loss_scale = float16_loss_scale(float(loss_function(image, targets)["total"]))
+            for _ in range(64):  # with float16, halve the loss scale while the gradient overflows
+                losses, gradient = compiled(image, targets, tf.constant(self.loss_scale))
+                if self.loss_scale == 1.0 or not bool(tf.math.is_finite(losses["total"])):
+                    break
+                if bool(tf.reduce_all(tf.math.is_finite(gradient))):
+                    break
+                self.loss_scale /= 2.0
+            return losses, gradient
+
+        self.optimizer = Lbfgs(value_and_gradient, memory=options.lbfgs_memory)
         self.image = self.best = self.last_good = tf.convert_to_tensor(start)
         self.losses, self.gradient = self.optimizer.evaluate(self.image)
         self.best_loss = math.inf

@@ -60,14 +60,16 @@ def test_adam_lowers_the_loss_and_keeps_pixels_in_range(pair, vgg):
 
 
 def test_targets_are_computed_once_per_scale(pair, vgg, monkeypatch):
+    from nst_helpers.train import steps
+
     calls = []
-    original = train.compute_targets
+    original = steps.compute_targets
 
     def counting(*args, **kwargs):
         calls.append(args[1].shape)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(train, "compute_targets", counting)
+    monkeypatch.setattr(steps, "compute_targets", counting)
     result = run(pair, vgg, image_size=64, steps=6, scales=2)
     assert len(calls) == 2  # one per scale, not one per step
     assert [tuple(shape[1:3]) for shape in calls] == [(22, 32), (43, 64)]
@@ -93,7 +95,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_image(pair, vgg):
 
     options = train.StylizeOptions(image_size=48, steps=10, scales=1)
     inner = make_feature_extractor(options.layer_names(), vgg=vgg)
-    extractor = NanAfterCalls(inner, calls_ok=2 + 3)  # 2 target calls, then 3 good steps
+    # 1 call for the style layers' channel counts, 2 for the targets, then 3 good steps
+    extractor = NanAfterCalls(inner, calls_ok=1 + 2 + 3)
     frames = RecordFrames(every=1)
     with pytest.warns(RuntimeWarning, match="loss became nan"):
         result = train.stylize(
@@ -222,13 +225,13 @@ def test_initial_images_use_numpy_seeds():
 
 def test_shallow_weighting_follows_channel_counts():
     from nst_helpers.costs import STYLE_LAYERS
-    from nst_helpers.train.options import weighted_style_layers
+    from nst_helpers.train.plan import weighted_style_layers
 
     channels = dict(zip([name for name, _ in STYLE_LAYERS], [64, 128, 256, 512, 512], strict=True))
     weights = [w for _, w in weighted_style_layers(STYLE_LAYERS, channels, "shallow")]
     np.testing.assert_allclose(np.array(weights) / weights[-1], [64, 16, 4, 1, 1])
     assert sum(weights) == pytest.approx(1.0)
-    assert weighted_style_layers(STYLE_LAYERS, channels, "uniform") == list(STYLE_LAYERS)
+    assert weighted_style_layers(STYLE_LAYERS, channels, "uniform") == tuple(STYLE_LAYERS)
 
 
 @pytest.mark.parametrize(
@@ -241,7 +244,11 @@ def test_shallow_weighting_follows_channel_counts():
         ({"alpha": float("nan")}, "alpha must be a finite number"),
         ({"scales": [32, 40]}, "end at image_size"),
         ({"scales": 3, "steps": 2}, "fewer than the 3 scales"),
-        ({"learning_rate": -1}, "learning_rate must be > 0"),
+        ({"learning_rate": -1}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": float("inf")}, "learning_rate must be a finite number > 0"),
+        ({"precision": "half"}, "precision must be one of"),
+        ({"style_layers": [("block1_conv1", -1.0)]}, "finite weight >= 0"),
+        ({"jit_compile": "yes"}, "jit_compile must be"),
         ({"no_such_option": 1}, "unknown option"),
     ],
 )
@@ -249,7 +256,7 @@ def test_bad_options_raise_value_error(overrides, message):
     from nst_helpers.train.options import make_options
 
     with pytest.raises(ValueError, match=message):
-        make_options(**overrides).steps_per_scale()
+        make_options(**overrides)
 
 
 def test_bad_images_raise_value_error(pair, vgg):
@@ -271,11 +278,18 @@ def test_plot_history_draws_the_losses_and_scale_changes(pair, vgg):
         plot_history(LossHistory())
 
 
-def test_progress_bar_shows_the_losses_on_stderr(pair, vgg, capsys):
-    run(pair, vgg, steps=3, progress=True)
+def test_progress_bar_shows_the_precision_work_and_relative_losses_on_stderr(pair, vgg, capsys):
+    run(pair, vgg, image_size=64, steps=4, scales=2, progress=True, precision="float32")
     captured = capsys.readouterr()
-    assert "stylize" in captured.err and "style=" in captured.err and "3/3" in captured.err
     assert captured.out == ""
+    lines = captured.err.replace("\r", "\n").splitlines()
+    # 2 steps at 32x22 (704 px, 0.256 of 64x43's 2752) and 2 at 64x43: 2.5 full-size steps
+    assert [line for line in lines if line.startswith("stylize: precision")] == [
+        "stylize: precision float32 (asked for); 4 steps at 32x22 → 64x43 px = 3 full-size "
+        "steps of work"
+    ]
+    assert "stylize [float32]" in captured.err and "100%" in captured.err
+    assert "step 4/4 at 64x43" in captured.err and "% of start" in captured.err
 
 
 def test_xla_compiled_step_computes_the_same_losses(pair, vgg):
@@ -284,3 +298,24 @@ def test_xla_compiled_step_computes_the_same_losses(pair, vgg):
     # The first loss is of the same starting image; later ones also carry the steps' rounding.
     np.testing.assert_allclose(compiled.history.total[0], plain.history.total[0], rtol=2e-3)
     np.testing.assert_allclose(compiled.history.total, plain.history.total, rtol=2e-2)
+
+
+def test_the_options_default_layers_are_the_courses():
+    from nst_helpers import costs
+
+    assert train.StylizeOptions().content_layer == costs.CONTENT_LAYER
+    assert list(train.StylizeOptions().style_layers) == [
+        (name, float(weight)) for name, weight in costs.STYLE_LAYERS
+    ]
+
+
+def test_importing_the_engine_and_its_options_loads_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nst_helpers.train, nst_helpers.train.options, nst_helpers.train.plan; "
+        "nst_helpers.train.make_options(steps=5); print('tensorflow' in sys.modules)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.stdout.strip() == "False", completed.stderr[-2000:]

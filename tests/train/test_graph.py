@@ -55,7 +55,9 @@ def test_adam_step_graph_has_no_float64(setting):
 def test_lbfgs_value_and_gradient_graph_has_no_float64(setting):
     content, targets, loss_function = setting
     value_and_gradient = _make_value_and_gradient(loss_function, jit_compile=False)
-    concrete = value_and_gradient.get_concrete_function(tf.Variable(content), targets)
+    concrete = value_and_gradient.get_concrete_function(
+        tf.Variable(content), targets, tf.constant(1.0)
+    )
     assert float64_ops(concrete.graph) == []
 
 
