@@ -29,9 +29,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nst_helpers import __version__
 from nst_helpers.vgg import WEIGHTS_FILE_NAME, WEIGHTS_MD5, WEIGHTS_URL, keras_cache_dir
 
-USER_AGENT = "nst-course/0.1 (hash-checked downloads)"
+USER_AGENT = f"nst-course/{__version__} (hash-checked downloads)"
 CHUNK_BYTES = 1 << 20
 
 

@@ -39,7 +39,7 @@ import tensorflow as tf
 
 from nst_helpers.devices import enable_gpu_memory_growth
 from nst_helpers.offline_features import OfflineFeatureNetwork
-from nst_helpers.resources import data_dir
+from nst_helpers import resources
 
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_URL = (
@@ -73,7 +73,7 @@ class WeightsFileError(ValueError):
 
 def project_data_dir() -> Path:
     """The course's ``data/`` folder, where ``pretrained-model/`` may hold the weights."""
-    return data_dir()
+    return resources.data_dir()
 
 
 def keras_cache_dir() -> Path:
@@ -83,15 +83,25 @@ def keras_cache_dir() -> Path:
 
 
 def how_to_get_weights() -> str:
-    """The three ways to provide the ImageNet weights, plus the offline stand-in."""
+    """The ways to provide the ImageNet weights, plus the offline choices.
+
+    Copying the file into ``data/pretrained-model/`` is offered only in a checkout: in an
+    installed package that folder is inside site-packages, no place for a learner's file.
+    """
     local = project_data_dir() / "pretrained-model" / WEIGHTS_FILE_NAME
+    ways = [
+        f"run `nst fetch weights` (or let Keras download them) where there is internet: "
+        f"they go to {keras_cache_dir() / WEIGHTS_FILE_NAME}",
+        f"set {WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE_NAME} (from {WEIGHTS_URL}), or pass "
+        "weights='/path/to/file.h5'",
+    ]
+    if resources.layout() == resources.CHECKOUT:
+        ways.insert(1, f"copy {WEIGHTS_FILE_NAME} (from {WEIGHTS_URL}) to {local}")
+    listed = "".join(f"  {number}. {way};\n" for number, way in enumerate(ways, start=1))
     return (
         "The ImageNet VGG19 weights (80 MB) are not on this machine and could not be "
-        "downloaded. Provide them in one of three ways:\n"
-        f"  1. run `nst fetch weights` (or let Keras download them) where there is internet: "
-        f"they go to {keras_cache_dir() / WEIGHTS_FILE_NAME};\n"
-        f"  2. copy {WEIGHTS_FILE_NAME} (from {WEIGHTS_URL}) to {local};\n"
-        f"  3. set {WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE_NAME}, or pass weights='/path/to/file.h5'.\n"
+        f"downloaded. Provide them in one of {len(ways)} ways:\n"
+        f"{listed}"
         f"To run offline without them, choose on purpose: weights='offline' or "
         f"{WEIGHTS_ENV}=offline (offline features: not VGG19, made to show style transfer "
         f"without the download), or weights='random' / {WEIGHTS_ENV}=random (a random-weight "

@@ -58,7 +58,7 @@ LAYERS = {
     "nst_helpers.samples": UTILITIES,
     "nst_helpers.offline_features": UTILITIES | {"nst_helpers.images"},
     "nst_helpers.vgg": UTILITIES | {"nst_helpers.images", "nst_helpers.offline_features"},
-    "nst_helpers.fetch": UTILITIES | {"nst_helpers.vgg"},
+    "nst_helpers.fetch": UTILITIES | {"nst_helpers", "nst_helpers.vgg"},  # __version__
     "nst_helpers.reference_step": {"nst_helpers.costs"},
     "nst_helpers.train": UTILITIES | {"nst_helpers.costs", "nst_helpers.images", "nst_helpers.vgg"},
     "nst_helpers.checks": {"nst_helpers.costs", "nst_helpers.reference_step"},

@@ -84,7 +84,10 @@ def test_doctor_prints_every_line_and_imports_no_more_than_it_needs(tmp_path):
     notebooks = len(list(STUDENT_NOTEBOOKS.glob("*.ipynb")))
     assert f"{notebooks} notebooks in {STUDENT_NOTEBOOKS}" in found["Course files"]
     assert "sample images" in found["Course files"]
-    for heavy in ("train", "grading", "checks", "course"):
+    assert found["Precision auto"].startswith(("float32 (", "bfloat16 (", "float16 ("))
+    # The precision line asks the engine's rule (nst_helpers.train.precision, which loads no
+    # TensorFlow of its own); nothing of the grader, checks or course is loaded.
+    for heavy in ("grading", "checks", "course", "train.steps", "train.lbfgs"):
         assert f"'nst_helpers.{heavy}" not in modules, f"doctor imported nst_helpers.{heavy}"
     assert done.stderr == "", "TensorFlow's start-up lines stay off the report"
 

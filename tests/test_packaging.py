@@ -318,10 +318,6 @@ def test_environment_yml_is_binders_recipe():
     assert script.startswith("#!/bin/bash") and "nst fetch weights ||" in script
 
 
-# LEAD: the Colab badge and set-up cell go into the notebooks (through the release, after the
-# course branch's notebook changes land), and a Colab link per notebook into README's course
-# map. Then remove these two xfail markers: they are strict, so they fail until you do.
-@pytest.mark.xfail(reason="the notebooks get their Colab cell after the merge", strict=True)
 def test_every_student_notebook_opens_with_its_colab_badge_and_the_set_up_cell():
     import nbformat
 
@@ -336,7 +332,6 @@ def test_every_student_notebook_opens_with_its_colab_badge_and_the_set_up_cell()
         assert code.source == colab.setup_cell_source(), f"{path.name}: regenerate the cell"
 
 
-@pytest.mark.xfail(reason="README's course map gets its Colab links after the merge", strict=True)
 def test_readme_course_map_links_each_notebook_to_colab():
     from nst_helpers import resources
     from nst_helpers.course import colab

@@ -257,3 +257,16 @@ def test_corrupt_and_misnamed_files_are_refused(tmp_path):
 def test_bad_weights_argument():
     with pytest.raises(ValueError, match="'imagenet', 'offline', 'random' or a path"):
         resolve_weights(42)
+
+
+def test_an_installed_package_does_not_ask_to_copy_weights_into_site_packages(monkeypatch):
+    """In an installed package ``data/pretrained-model/`` lies inside site-packages: the
+    message offers the two other ways only."""
+    from nst_helpers import resources
+
+    monkeypatch.setattr(resources, "layout", lambda package=None: resources.INSTALLED)
+    message = vgg.how_to_get_weights()
+    assert "one of 2 ways" in message and "pretrained-model" not in message
+    assert "nst fetch weights" in message and vgg.WEIGHTS_ENV in message
+    monkeypatch.setattr(resources, "layout", lambda package=None: resources.CHECKOUT)
+    assert "one of 3 ways" in vgg.how_to_get_weights()

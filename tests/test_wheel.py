@@ -200,10 +200,6 @@ def test_nst_doctor_reports_the_installed_course(built):
     assert "MISSING" not in lines["Course files"]
 
 
-# LEAD: `nst start` comes from the course branch. After the merge, remove the xfail marker
-# (strict: once `nst start` works this test fails until the marker goes) and adjust the
-# call if its options differ from `nst start [DIR]`.
-@pytest.mark.xfail(reason="nst start is not on the packaging branch yet", strict=True)
 def test_nst_start_copies_the_course_from_the_installed_wheel(built):
     done = _run(built, str(built["target"] / "bin" / "nst"), "start", "my-course")
     assert done.returncode == 0, done.stderr[-3000:]

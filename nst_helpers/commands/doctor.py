@@ -144,14 +144,12 @@ def devices_line() -> str:
     return f"GPU: {', '.join(names)}"
 
 
-# ---------------------------------------------------------------------------------------
-# LEAD: connect after merging the speed branch. Replace this function's body with a call to
-# the public function of nst_helpers/train/precision.py that tells which precision
-# `precision="auto"` would choose here, returned as one line of text (``report_lines``
-# turns any exception into an "unknown (...)" line). Until then the line says so.
 def precision_line() -> str:
-    """What ``precision="auto"`` would choose on this machine."""
-    return "not reported by this build (nst_helpers.train.precision is not part of it)"
+    """What ``precision="auto"`` would choose on this machine, and why (the engine's rule)."""
+    from nst_helpers.train.precision import explain_precision
+
+    precision, reason = explain_precision()
+    return f"{precision} ({reason})"
 
 
 # ---------------------------------------------------------------------------------------
