@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from nst_helpers import resources
 from nst_helpers.devices import enable_gpu_memory_growth
 from nst_helpers.offline_features import OfflineFeatureNetwork
-from nst_helpers import resources
 
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_URL = (
