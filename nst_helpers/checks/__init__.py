@@ -84,12 +84,13 @@ def describe(result, function_name: str, case: dict | None = None) -> Returned:
     return _describe(result)
 
 
-def run_case(function, function_name: str, case: dict) -> Returned:
+def run_case(function, function_name: str, case: dict, **options) -> Returned:
     """Call a learner's function on one case, as the notebook would, and describe the result.
 
-    Exceptions raised by ``function`` propagate.
+    Exceptions raised by ``function`` propagate. ``options`` go to the exercise's own
+    ``run_case`` (train_step's ``compile_step``, for tests).
     """
-    return exercise(function_name).run_case(function, case)
+    return exercise(function_name).run_case(function, case, **options)
 
 
 def judge(function_name: str, case: dict, returned: Returned) -> str | None:
