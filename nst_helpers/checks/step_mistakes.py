@@ -74,6 +74,11 @@ COMPILED_DIFFERS = (
     "global variable) runs only while TensorFlow traces it. Keep the step to TensorFlow "
     "operations on its arguments."
 )
+RERUN_DIFFERS = (
+    f"{NAME} did something else when run again from the same image with a fresh optimizer: "
+    "it keeps state of its own from one run to the next (a global variable, list or counter, "
+    "or an optimizer made outside the call). Use only its arguments."
+)
 DIFFERS = (
     f"{NAME} changed the image, but not as one step of the given optimizer on the gradient "
     "of J does (the check compares it with the reference step, from the same image with the "

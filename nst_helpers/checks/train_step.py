@@ -60,6 +60,9 @@ ALPHA_BETA = tuple(
 #: The optimizer: momentum, and the root-mean-square size of the first step (pixel values).
 MOMENTUM = 0.9
 STEP_SIZE = 0.01
+#: The first step of every case lowers J by at least this fraction (far above MATMUL_RTOL,
+#: so that the cost after a step is never taken for the cost before it).
+FIRST_STEP_DECREASE = 0.03
 #: A learner's image after a step matches the reference's when every pixel is within this
 #: fraction of the largest distance the reference moved a pixel so far (TF32 errors are
 #: about 1e-3 of it; every named mistake is off by far more).
@@ -76,24 +79,46 @@ def _balanced_weights(parts, style_weights) -> tuple[float, float]:
 
 
 def make_cases(random_state, public: bool) -> list[dict[str, np.ndarray]]:
-    """One tiny network, images, weights and optimizer settings (16 px when public)."""
-    size = 16 if public else int(random_state.choice([12, 16, 20]))
+    """The public case (16 px), or the two hidden cases of a draw (two other sizes).
+
+    Each case is one tiny network, images, weights and optimizer settings; ``compiled``
+    says whether its second run is compiled with ``tf.function``: always on the public
+    case, on the first hidden case of a draw and not the second (a trace costs most of a
+    case's time; the second case runs the step eagerly twice).
+    """
+    if public:
+        return [_case(random_state, 16, compiled=True)]
+    first, second = (int(size) for size in random_state.choice([12, 16, 20], 2, replace=False))
+    return [_case(random_state, first, compiled=True), _case(random_state, second, compiled=False)]
+
+
+def _case(random_state, size: int, compiled: bool) -> dict[str, np.ndarray]:
     case = random_network_case(random_state, size)
     parts = cost_parts(case, case["generated_image"])
     alpha, beta = _balanced_weights(parts, case["style_weights"])
     gradient_norm = float(np.linalg.norm(parts.gradient(alpha, beta, case["style_weights"])))
     # Clip to a power of two well below the gradient's norm: every step is then normalised,
-    # and the learning rate sets its size (STEP_SIZE per pixel, root mean square).
+    # and the learning rate sets its size (STEP_SIZE per pixel, root mean square), halved
+    # until the first step lowers J clearly (a strongly curved draw would overshoot).
     clipnorm = 2.0 ** np.floor(np.log2(gradient_norm / 8.0))
     pixels = case["generated_image"].size
     case.update(
         alpha=scalar_array(alpha),
         beta=scalar_array(beta),
-        learning_rate=scalar_array(STEP_SIZE * np.sqrt(pixels) / clipnorm),
         momentum=scalar_array(MOMENTUM),
         clipnorm=scalar_array(clipnorm),
+        compiled=scalar_array(1.0 if compiled else 0.0),
     )
-    return [case]
+    right = right_objective(case)
+    J_before = right.cost(parts)
+    step_size = STEP_SIZE
+    for _ in range(6):
+        case["learning_rate"] = scalar_array(step_size * np.sqrt(pixels) / clipnorm)
+        J_after = right.cost(cost_parts(case, first_step(case, right, parts)))
+        if J_before - J_after > FIRST_STEP_DECREASE * J_before:
+            break
+        step_size /= 2
+    return case
 
 
 def make_optimizer(case: dict[str, np.ndarray]):
@@ -113,6 +138,10 @@ def _scalar_or_nan(returned) -> float:
     return float("nan")
 
 
+def _eager(function):
+    return function
+
+
 class _VariableCounter:
     """A variable creator (``tf.variable_creator_scope``) that counts the variables created."""
 
@@ -125,11 +154,12 @@ class _VariableCounter:
 
 
 def run_case(function, case: dict, compile_step=None):
-    """Run the learner's step: STEPS steps eagerly, then STEPS under ``tf.function``, each
-    from the case's starting image with a fresh optimizer.
+    """Run the learner's step: STEPS steps eagerly, then STEPS under ``tf.function`` (when
+    the case says ``compiled``; eagerly again otherwise), each from the case's starting
+    image with a fresh optimizer.
 
-    ``compile_step`` replaces ``tf.function`` for the second run (tests that need many runs
-    use an eager second run: the judge reads the record all the same).
+    ``compile_step`` replaces the case's choice for the second run (tests that need many
+    runs use an eager one: the judge reads the record all the same).
 
     The returned ``Returned`` describes the first step's return value; ``extra`` holds
     ``images`` (2 * STEPS, 1, H, W, 3) after each step, ``costs`` (2 * STEPS,) the values
@@ -148,7 +178,8 @@ def run_case(function, case: dict, compile_step=None):
         "beta": float(case["beta"]),
     }
     first, images, costs, iterations, created = None, [], [], [], []
-    compile_step = tf.function if compile_step is None else compile_step
+    if compile_step is None:
+        compile_step = tf.function if float(case.get("compiled", 1.0)) else _eager
     for step_function in (function, compile_step(function)):
         image = tf.Variable(case["generated_image"])
         optimizer = make_optimizer(case)
@@ -233,23 +264,31 @@ def judge(case, returned) -> str | None:
         for step in range(STEPS):
             index = run * STEPS + step
             value = record["costs"][index]
-            if not close(value, reference.costs[step], MATMUL_RTOL, atol=1e-9):
+            right_cost = close(value, reference.costs[step], MATMUL_RTOL, atol=1e-9)
+            if run == 1 and not (right_cost and _matches(images[index], reference, step, start)):
+                return _second_run_problem(case)  # the first run was right
+            if not right_cost:
                 before = start if step == 0 else reference.images[step - 1]
                 public = is_public_case(make_cases, case)
                 return mistakes.cost_mistake(case, value, before, images[index], public)
             if not _matches(images[index], reference, step, start):
-                return _image_problem(case, record, reference, run, step, targets)
+                return _image_problem(case, record, reference, step, targets)
     return None
 
 
-def _image_problem(case, record, reference, run: int, step: int, targets) -> str:
-    """Name what differs when the image after ``step`` of ``run`` is not the reference's
-    (every earlier image and cost of the record matched)."""
-    if run == 1:  # the eager run matched the reference
-        return mistakes.COMPILED_DIFFERS
-    iterations = record["iterations"][run]
+def _second_run_problem(case) -> str:
+    """The second run, from the same start with a fresh optimizer, did something else than the
+    first (which was right): compiled, or run again, the step behaves otherwise."""
+    compiled = float(case.get("compiled", 1.0))
+    return mistakes.COMPILED_DIFFERS if compiled else mistakes.RERUN_DIFFERS
+
+
+def _image_problem(case, record, reference, step: int, targets) -> str:
+    """Name what differs when the image after ``step`` of the first run is not the
+    reference's (every earlier image and cost of the record matched)."""
+    iterations = record["iterations"][0]
     if iterations == 0:
-        created = record["variables_created"][run] > 0
+        created = record["variables_created"][0] > 0
         return mistakes.OPTIMIZER_CREATED if created else mistakes.NO_OPTIMIZER
     if iterations != STEPS:
         return mistakes.APPLIED_TIMES
@@ -279,7 +318,7 @@ EXERCISE = Exercise(
     reference="nst_helpers.reference_step.train_step",
     where_in_notebook=mistakes.WHERE,
     make_cases=make_cases,
-    hidden_draws=2,
+    hidden_draws=1,  # of two cases each (see make_cases)
     judge=judge,
     run_case=run_case,
     exception_problem=exception_problem,

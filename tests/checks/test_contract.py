@@ -154,3 +154,15 @@ def test_a_forged_result_gets_a_message_never_an_exception_or_a_pass(function_na
             verdict = checks.judge(function_name, case, FORGED[forgery](shape))
             assert isinstance(verdict, str) and verdict, (seed, verdict)
             assert len(verdict) < 2000
+
+
+def test_problem_is_the_check_without_printing(capsys):
+    """checks.problem gives the check's message (None when it passes) and prints nothing: the
+    way for a notebook to use a learner's function only once it passes its check."""
+    assert checks.problem("gram_matrix", costs.gram_matrix) is None
+    message = checks.problem("gram_matrix", lambda A: A * A)
+    assert "element-wise" in message
+    assert "not a function" in checks.problem("gram_matrix", None)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(AssertionError, match="element-wise"):
+        checks.check_gram_matrix(lambda A: A * A)

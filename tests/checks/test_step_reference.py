@@ -107,8 +107,9 @@ def test_every_draw_keeps_the_mistakes_and_the_cost_after_a_step_far_from_the_ri
     """Over 300 seeds: the first step is normalised (the gradient's norm exceeds the clip
     norm); each named mistake's image is several tolerances away from the right one (the
     mistakes a wrong cost also shows by at least 1.5 tolerances); a step that loses the
-    optimizer's state is too; and J falls by far more than the cost tolerance at each
-    step, so that the cost after a step is never taken for the cost before it."""
+    optimizer's state is too; and J changes by far more than the cost tolerance at each
+    step (the first one lowers it; momentum may overshoot in the second), so that the cost
+    after a step is never taken for the cost before it."""
     image_only = {"uphill", "no_clip", "no_style", "no_content", "swapped", "unweighted"}
     closest = {}
     for seed in range(300):
@@ -121,7 +122,7 @@ def test_every_draw_keeps_the_mistakes_and_the_cost_after_a_step_far_from_the_ri
             reference = trajectory(case, right, targets=targets)
             moved = np.abs(reference.images[0] - start).max()
             rms = np.sqrt(np.mean((reference.images[0] - start) ** 2))
-            assert 0.5 * STEP_SIZE < rms <= STEP_SIZE, seed  # clipping only shortens it
+            assert STEP_SIZE / 64 < rms <= STEP_SIZE, seed  # clipping only shortens it
             for key, objective in mistaken_objectives(case).items():
                 distance = np.abs(first_step(case, objective, parts) - reference.images[0]).max()
                 closest[key] = min(closest.get(key, np.inf), distance / moved)
@@ -136,8 +137,9 @@ def test_every_draw_keeps_the_mistakes_and_the_cost_after_a_step_far_from_the_ri
             closest["state_lost"] = min(closest.get("state_lost", np.inf), state_lost)
             costs = reference.costs
             assert all(np.isfinite(costs)), seed
+            assert (costs[0] - costs[1]) / costs[0] > 3 * MATMUL_RTOL, seed  # a descent step
             for before, after in zip(costs, costs[1:], strict=False):
-                assert (before - after) / before > 3 * MATMUL_RTOL, seed
+                assert abs(before - after) / before > 3 * MATMUL_RTOL, seed
     for key, distance in closest.items():
         margin = 3.0 if key in image_only or key == "state_lost" else 1.5
         assert distance > margin * IMAGE_RTOL, (key, distance)

@@ -407,6 +407,34 @@ def test_a_step_that_differs_only_under_tf_function_is_named():
     assert verdict == step_mistakes.COMPILED_DIFFERS
 
 
+def test_a_step_that_keeps_state_of_its_own_between_runs_is_named():
+    """The second hidden case runs the step eagerly twice from the same start: a step that
+    behaves otherwise the second time is named (a global counter here)."""
+    calls = []
+
+    def step(generated_image, feature_extractor, content_targets, style_targets, optimizer,
+             content_layer="block4_conv2", style_layers=costs.STYLE_LAYERS, alpha=10, beta=40):  # fmt: skip
+        calls.append(1)
+        if len(calls) > 2:
+            generated_image.assign_add(tf.fill(generated_image.shape, 0.01))
+        return reference_step.train_step(generated_image, feature_extractor, content_targets,
+                                         style_targets, optimizer, content_layer, style_layers,
+                                         alpha, beta)  # fmt: skip
+
+    case = checks.cases(NAME, 4)[1]
+    assert float(case["compiled"]) == 0.0
+    verdict = checks.judge(NAME, case, checks.run_case(step, NAME, case))
+    assert verdict == step_mistakes.RERUN_DIFFERS
+
+
+def test_the_public_case_and_the_first_hidden_case_of_a_draw_are_compiled():
+    assert float(checks.cases(NAME)[0]["compiled"]) == 1.0
+    for seed in range(20):
+        first, second = checks.cases(NAME, seed)
+        assert (float(first["compiled"]), float(second["compiled"])) == (1.0, 0.0)
+        assert first["generated_image"].shape != second["generated_image"].shape
+
+
 def test_a_step_that_loses_the_optimizers_state_is_named():
     def step(generated_image, feature_extractor, content_targets, style_targets, optimizer,
              content_layer="block4_conv2", style_layers=costs.STYLE_LAYERS, alpha=10, beta=40):  # fmt: skip
