@@ -1,9 +1,10 @@
 """Learner checks for the graded exercises: compare with the reference and name the mistake.
 
-Each notebook's check cell calls ``check_<function>(function)``; pytest and the grader
-call the same pieces. Every exercise is one module of this package (``content_cost``,
-``gram_matrix``, ``layer_style_cost``, ``total_cost``, ``train_step``), found through
-``registry``; the functions here dispatch to it:
+Each notebook's check cell calls ``check_<function>(function)`` (``problem`` gives the
+same verdict without printing); pytest and the grader call the same pieces. Every exercise
+is one module of this package (``content_cost``, ``gram_matrix``, ``layer_style_cost``,
+``total_cost``, ``train_step``), found through ``registry``; the functions here dispatch
+to it:
 
 * ``cases(name, seed)`` the inputs, as plain NumPy arrays (``seed=None``: the public
   cases; an integer: hidden cases drawn with NumPy's legacy ``RandomState``);

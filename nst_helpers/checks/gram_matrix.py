@@ -48,14 +48,15 @@ def judge(case, returned) -> str | None:
     A = case["A"].astype(np.float64)
     n_C, positions = A.shape
     public = is_public_case(make_cases, case)
-    shape_text = shown(" {shape}", public)
+    positions_shape = "{shape}" if public else "(n_H*n_W, n_H*n_W)"
+    a_shape = "{shape}" if public else "(n_C, n_H*n_W)"
     transposed = (
-        f"{NAME} returned shape{shape_text}: you computed transpose(A)·A, the products of "
+        f"{NAME} returned shape {positions_shape}: you computed transpose(A)·A, the products of "
         f"positions. The Gram matrix is A·transpose(A), of shape "
         f"{shown(f'({n_C}, {n_C})', public) or '(n_C, n_C)'}: tf.matmul(A, tf.transpose(A))."
     )
     element_wise = (
-        f"{NAME} returned shape{shape_text}, the shape of A: you multiplied element-wise. "
+        f"{NAME} returned shape {a_shape}, the shape of A: you multiplied element-wise. "
         "Use the matrix product tf.matmul(A, tf.transpose(A))."
     )
     square = n_C == positions  # then only the values can tell these mistakes apart

@@ -142,6 +142,28 @@ def _eager(function):
     return function
 
 
+def _compiled(function):
+    """``tf.function(function)``, as notebook 5 compiles the step; traced without AutoGraph
+    first (converting the step and the costs it calls costs a fresh process over a second),
+    and with it when the step's Python control flow needs it (a Python ``if`` or ``for`` on
+    a tensor), which is the only difference AutoGraph makes."""
+    import tensorflow as tf
+
+    plain = tf.function(function, autograph=False)
+    converted = []
+
+    def step(*arguments, **keywords):
+        if converted:
+            return converted[0](*arguments, **keywords)
+        try:
+            return plain(*arguments, **keywords)
+        except tf.errors.OperatorNotAllowedInGraphError:
+            converted.append(tf.function(function))
+            return converted[0](*arguments, **keywords)
+
+    return step
+
+
 class _VariableCounter:
     """A variable creator (``tf.variable_creator_scope``) that counts the variables created."""
 
@@ -179,7 +201,7 @@ def run_case(function, case: dict, compile_step=None):
     }
     first, images, costs, iterations, created = None, [], [], [], []
     if compile_step is None:
-        compile_step = tf.function if float(case.get("compiled", 1.0)) else _eager
+        compile_step = _compiled if float(case.get("compiled", 1.0)) else _eager
     for step_function in (function, compile_step(function)):
         image = tf.Variable(case["generated_image"])
         optimizer = make_optimizer(case)

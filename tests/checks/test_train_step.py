@@ -188,6 +188,30 @@ def test_a_right_step_with_its_own_weighted_sums_passes(capsys):
     assert "All tests passed." in capsys.readouterr().out
 
 
+def test_a_right_step_with_python_control_flow_on_tensors_passes(capsys):
+    """An ``if`` on a tensor needs AutoGraph under tf.function, as notebook 5 compiles the
+    step: the check's compiled run falls back to it."""
+
+    def train_step(generated_image, feature_extractor, content_targets, style_targets,
+                   optimizer, content_layer="block4_conv2", style_layers=costs.STYLE_LAYERS,
+                   alpha=10, beta=40):  # fmt: skip
+        with tf.GradientTape() as tape:
+            activations = feature_extractor(generated_image)
+            J_style = costs.compute_style_cost(style_targets, activations, style_layers)
+            J_content = costs.compute_content_cost(
+                content_targets[content_layer], activations[content_layer]
+            )
+            J = costs.total_cost(J_content, J_style, alpha=alpha, beta=beta)
+        grad = tape.gradient(J, generated_image)
+        optimizer.apply_gradients([(grad, generated_image)])
+        if tf.reduce_max(generated_image) > 1.0 or tf.reduce_min(generated_image) < 0.0:
+            generated_image.assign(clip_0_1(generated_image))
+        return J
+
+    checks.check(NAME, train_step)
+    assert "All tests passed." in capsys.readouterr().out
+
+
 def test_the_reference_never_fails_a_hidden_draw():
     """The reference, run by TensorFlow, passes every hidden draw of these seeds (eagerly:
     its compiled run is tested above); tests/checks/test_step_reference.py shows over 300
