@@ -1,9 +1,10 @@
 """Learner checks for the graded exercises: compare with the reference and name the mistake.
 
-Each notebook's check cell calls ``check_<function>(function)``; pytest and the grader
-call the same pieces. Every exercise is one module of this package (``content_cost``,
-``gram_matrix``, ``layer_style_cost``, ``total_cost``, ``train_step``), found through
-``registry``; the functions here dispatch to it:
+Each notebook's check cell calls ``check_<function>(function)`` (``problem`` gives the
+same verdict without printing); pytest and the grader call the same pieces. Every exercise
+is one module of this package (``content_cost``, ``gram_matrix``, ``layer_style_cost``,
+``total_cost``, ``train_step``), found through ``registry``; the functions here dispatch
+to it:
 
 * ``cases(name, seed)`` the inputs, as plain NumPy arrays (``seed=None``: the public
   cases; an integer: hidden cases drawn with NumPy's legacy ``RandomState``);
@@ -55,6 +56,7 @@ __all__ = [  # and check_<function> for every exercise (module __getattr__)
     "exercises",
     "form_problem",
     "judge",
+    "problem",
     "run_case",
     "tiny_costs",
     "tiny_style_layers",
@@ -84,12 +86,13 @@ def describe(result, function_name: str, case: dict | None = None) -> Returned:
     return _describe(result)
 
 
-def run_case(function, function_name: str, case: dict) -> Returned:
+def run_case(function, function_name: str, case: dict, **options) -> Returned:
     """Call a learner's function on one case, as the notebook would, and describe the result.
 
-    Exceptions raised by ``function`` propagate.
+    Exceptions raised by ``function`` propagate. ``options`` go to the exercise's own
+    ``run_case`` (train_step's ``compile_step``, for tests).
     """
-    return exercise(function_name).run_case(function, case)
+    return exercise(function_name).run_case(function, case, **options)
 
 
 def judge(function_name: str, case: dict, returned: Returned) -> str | None:
@@ -135,28 +138,39 @@ def _call(function, function_name: str, case: dict) -> Returned:
         ) from error
 
 
+def problem(function_name: str, function) -> str | None:
+    """The message ``check`` would raise for ``function``, or None when it passes; prints
+    nothing (for notebooks that use a learner's function only once it passes its check).
+
+    Exceptions that are not a named mistake still propagate as an ``AssertionError`` whose
+    message says what was raised.
+    """
+    the_exercise = exercise(function_name)
+    if not callable(function):
+        return f"{function_name} is {function!r}, not a function: run the cell that defines it."
+    public_cases = the_exercise.cases()
+    if the_exercise.properties is not None:
+        found = the_exercise.properties(
+            lambda case: _call(function, function_name, case), public_cases
+        )
+        if found:
+            return found
+    for case in public_cases:
+        found = the_exercise.judge(case, _call(function, function_name, case))
+        if found:
+            return found
+    return None
+
+
 def check(function_name: str, function) -> None:
     """Check a learner's graded function; raise AssertionError naming the mistake.
 
     Property checks come first, then every public case is compared with the reference.
     Prints "All tests passed." on success.
     """
-    the_exercise = exercise(function_name)
-    if not callable(function):
-        raise AssertionError(
-            f"{function_name} is {function!r}, not a function: run the cell that defines it."
-        )
-    public_cases = the_exercise.cases()
-    if the_exercise.properties is not None:
-        problem = the_exercise.properties(
-            lambda case: _call(function, function_name, case), public_cases
-        )
-        if problem:
-            raise AssertionError(problem)
-    for case in public_cases:
-        problem = the_exercise.judge(case, _call(function, function_name, case))
-        if problem:
-            raise AssertionError(problem)
+    found = problem(function_name, function)
+    if found:
+        raise AssertionError(found)
     print("All tests passed.")
 
 

@@ -15,9 +15,10 @@ from nst_helpers.checks.common import (
     distinct_dims,
     form_problem,
     normal_array,
+    shown,
     wrong_value,
 )
-from nst_helpers.checks.registry import Exercise
+from nst_helpers.checks.registry import Exercise, is_public_case
 
 NAME = "compute_content_cost"
 WHERE = "equation (1) of the notebook (1_content_cost)"
@@ -59,17 +60,26 @@ def properties(call, public_cases) -> str | None:
     return cost_with_itself_problem(NAME, "a_C", call, public_cases)
 
 
-def normaliser_factors(n_H: int, n_W: int, n_C: int) -> list[tuple[float, str]]:
-    """(ratio of the learner's value to the right one, message) for normalisation mistakes."""
+def normaliser_factors(
+    n_H: int, n_W: int, n_C: int, public: bool = True
+) -> list[tuple[float, str]]:
+    """(ratio of the learner's value to the right one, message) for normalisation mistakes.
+
+    The sizes appear in the messages only on a public case.
+    """
     size = n_H * n_W * n_C
     denominator = "4 * n_H * n_W * n_C"
+    wrong_dimensions = (
+        "you used the wrong dimensions; take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C) "
+        f"and divide by {denominator}."
+    )
     return [
         (4.0, f"the normalisation is off by a factor 4: you are missing the 1/4 in 1/({denominator})."),
-        (float(size), f"the normalisation is off by a factor n_H*n_W*n_C = {size}: divide by {denominator}, not just 4."),
-        (4.0 * size, f"the value is {4 * size} times too large: you did not normalise; divide the sum by {denominator}."),
-        (float(n_C), f"the normalisation is off by a factor n_C = {n_C}: you used the wrong dimensions; take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C) and divide by {denominator}."),
-        (float(n_H), f"the normalisation is off by a factor n_H = {n_H}: you used the wrong dimensions; take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C) and divide by {denominator}."),
-        (float(n_W), f"the normalisation is off by a factor n_W = {n_W}: you used the wrong dimensions; take n_H, n_W, n_C from a_G's shape (m, n_H, n_W, n_C) and divide by {denominator}."),
+        (float(size), f"the normalisation is off by a factor n_H*n_W*n_C{shown(f' = {size}', public)}: divide by {denominator}, not just 4."),
+        (4.0 * size, f"the value is 4*n_H*n_W*n_C{shown(f' = {4 * size}', public)} times too large: you did not normalise; divide the sum by {denominator}."),
+        (float(n_C), f"the normalisation is off by a factor n_C{shown(f' = {n_C}', public)}: {wrong_dimensions}"),
+        (float(n_H), f"the normalisation is off by a factor n_H{shown(f' = {n_H}', public)}: {wrong_dimensions}"),
+        (float(n_W), f"the normalisation is off by a factor n_W{shown(f' = {n_W}', public)}: {wrong_dimensions}"),
         (float(size) ** 2, f"operator precedence: '/ 4 * n_H * n_W * n_C' multiplies by n_H*n_W*n_C; write '/ ({denominator})'."),
         (0.25, "the value is 4 times too small: divide by 4 * n_H * n_W * n_C once, not by 16 or twice."),
         (1.0 / size, "the value is n_H*n_W*n_C times too small: you used tf.reduce_mean, which already divides by n_H*n_W*n_C, and then divided by 4 * n_H * n_W * n_C as well. Use tf.reduce_sum (or tf.reduce_mean divided by 4 only)."),
@@ -79,7 +89,8 @@ def normaliser_factors(n_H: int, n_W: int, n_C: int) -> list[tuple[float, str]]:
 def judge(case, returned) -> str | None:
     a_C = case["a_C"].astype(np.float64)
     a_G = case["a_G"].astype(np.float64)
-    problem = form_problem(NAME, returned, (), a_G.shape)
+    public = is_public_case(make_cases, case)
+    problem = form_problem(NAME, returned, (), a_G.shape, public=public)
     if problem:
         return problem
     _, n_H, n_W, n_C = a_G.shape
@@ -90,12 +101,12 @@ def judge(case, returned) -> str | None:
         return None
     mistakes = [
         (np.sum(a_C - a_G) / normaliser, "you forgot to square the differences: tf.square(a_C - a_G)."),
-        (np.sqrt(np.sum((a_C - a_G) ** 2)) / normaliser, "you took a square root (a norm): the cost is the plain sum of squared differences."),
+        (np.sqrt(np.sum((a_C - a_G) ** 2)) / normaliser, "you took a square root (a norm, tf.norm): the cost is the plain sum of squared differences (tf.norm(...) ** 2 would do)."),
         (np.sum(np.abs(a_C - a_G)) / normaliser, "you summed absolute values (tf.abs): the cost sums the squared differences, tf.square(a_C - a_G)."),
         (0.0, "it returned 0, the cost of an activation with itself: subtract a_G from a_C (a_C - a_G), not a tensor from itself."),
     ]  # fmt: skip
-    factors = normaliser_factors(n_H, n_W, n_C)
-    return wrong_value(NAME, returned.value, expected, mistakes, factors, RTOL, WHERE)
+    factors = normaliser_factors(n_H, n_W, n_C, public)
+    return wrong_value(NAME, returned.value, expected, mistakes, factors, RTOL, WHERE, public)
 
 
 EXERCISE = Exercise(

@@ -17,8 +17,10 @@ from nst_helpers.checks.common import (
     form_problem,
     gram64,
     normal_array,
+    numpy_on_a_tensor_problem,
+    shown,
 )
-from nst_helpers.checks.registry import Exercise
+from nst_helpers.checks.registry import Exercise, is_public_case
 
 NAME = "gram_matrix"
 
@@ -45,13 +47,16 @@ def properties(call, public_cases) -> str | None:
 def judge(case, returned) -> str | None:
     A = case["A"].astype(np.float64)
     n_C, positions = A.shape
+    public = is_public_case(make_cases, case)
+    positions_shape = "{shape}" if public else "(n_H*n_W, n_H*n_W)"
+    a_shape = "{shape}" if public else "(n_C, n_H*n_W)"
     transposed = (
-        f"{NAME} returned shape {{shape}}: you computed transpose(A)·A, the products of "
-        f"positions. The Gram matrix is A·transpose(A), of shape ({n_C}, {n_C}): "
-        "tf.matmul(A, tf.transpose(A))."
+        f"{NAME} returned shape {positions_shape}: you computed transpose(A)·A, the products of "
+        f"positions. The Gram matrix is A·transpose(A), of shape "
+        f"{shown(f'({n_C}, {n_C})', public) or '(n_C, n_C)'}: tf.matmul(A, tf.transpose(A))."
     )
     element_wise = (
-        f"{NAME} returned shape {{shape}}, the shape of A: you multiplied element-wise. "
+        f"{NAME} returned shape {a_shape}, the shape of A: you multiplied element-wise. "
         "Use the matrix product tf.matmul(A, tf.transpose(A))."
     )
     square = n_C == positions  # then only the values can tell these mistakes apart
@@ -60,7 +65,7 @@ def judge(case, returned) -> str | None:
         return transposed.format(shape=value.shape)
     if value is not None and not square and value.shape == A.shape:
         return element_wise.format(shape=value.shape)
-    problem = form_problem(NAME, returned, (n_C, n_C))
+    problem = form_problem(NAME, returned, (n_C, n_C), public=public, expected_text="(n_C, n_C)")
     if problem:
         return problem
     expected = gram64(A)
@@ -70,6 +75,8 @@ def judge(case, returned) -> str | None:
         return transposed.format(shape=value.shape)
     if square and close(returned.value, A * A, MATMUL_RTOL):
         return element_wise.format(shape=value.shape)
+    if square and close(returned.value, A @ A, MATMUL_RTOL):
+        return f"{NAME} is wrong: {_NO_TRANSPOSE}"
     if close(returned.value, expected / positions, MATMUL_RTOL) or close(
         returned.value, expected / (positions * n_C), MATMUL_RTOL
     ):
@@ -79,10 +86,29 @@ def judge(case, returned) -> str | None:
         )
     if not np.allclose(returned.value, returned.value.T, rtol=MATMUL_RTOL, atol=1e-6):
         return f"{NAME} returned a matrix that is not symmetric; G = A·Aᵀ always is."
+    if not public:
+        return f"{NAME} returned a wrong matrix. The Gram matrix is tf.matmul(A, tf.transpose(A))."
     return (
         f"{NAME} returned\n{np.round(returned.value, 4)}\nexpected\n{np.round(expected, 4)}\n"
         "The Gram matrix is tf.matmul(A, tf.transpose(A))."
     )
+
+
+_NO_TRANSPOSE = (
+    "you multiplied A by itself without the transpose: the Gram matrix is A·Aᵀ, "
+    "tf.matmul(A, tf.transpose(A)) (or tf.matmul(A, A, transpose_b=True))."
+)
+
+
+def exception_problem(type_name: str, message: str) -> str | None:
+    """NumPy idioms on a tensor (``np.dot(A, A.T)``), and tf.matmul(A, A) without the
+    transpose (the shapes of A and A do not chain), named with their fix."""
+    named = numpy_on_a_tensor_problem(NAME, type_name, message)
+    if named:
+        return named
+    if "Matrix size-incompatible" in message or "must be equal, but are" in message:
+        return f"{NAME} raised {type_name}: {_NO_TRANSPOSE}"
+    return None
 
 
 EXERCISE = Exercise(
@@ -95,4 +121,5 @@ EXERCISE = Exercise(
     hidden_draws=3,
     judge=judge,
     properties=properties,
+    exception_problem=exception_problem,
 )
