@@ -10,12 +10,11 @@ line on stderr with a non-zero exit, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
 import sys
 
 from nst_helpers import __version__
+from nst_helpers.course.kernel import start_tensorflow_quietly
 
 #: The subcommands, in the order ``nst --help`` lists them; each is a module of
 #: ``nst_helpers.commands`` (light to import: the work is imported when it runs).
@@ -29,39 +28,6 @@ def command_module(name: str):
 
 #: Subcommands that load TensorFlow in this process.
 USES_TENSORFLOW = ("stylize", "grade", "validate")
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    os.close(null)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and probe its devices without its native start-up chatter.
-
-    TensorFlow prints CUDA probing and oneDNN notices from C++ at import and at device
-    start-up, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, which would bury the command's
-    one-line messages. Python exceptions still surface; set ``NST_TF_LOGS=1`` to see the
-    native lines too (for example to debug a GPU set-up).
-    """
-    if os.environ.get("NST_TF_LOGS") == "1":
-        return
-    with _native_stderr_silenced():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices("GPU")
-        tf.constant(0.0).numpy()
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -103,7 +69,7 @@ def main(argv=None) -> int:
         if status is not None:
             return int(status)
     if argv[0] in USES_TENSORFLOW:
-        import_tensorflow_quietly()
+        start_tensorflow_quietly()
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

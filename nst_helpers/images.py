@@ -116,6 +116,20 @@ def load_image(path, max_size: int | None = 512, max_pixels: int = MAX_PIXELS) -
     return image
 
 
+def image_batch(images) -> tf.Tensor:
+    """``images`` as a float32 tensor of RGB images, shape (1, H, W, 3), values in [0, 1].
+
+    Raises ``ValueError`` naming the shape it got when ``images`` is not such a batch.
+    """
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    if images.shape.rank != 4 or images.shape[-1] != 3:
+        raise ValueError(
+            f"expected RGB images of shape (1, H, W, 3), got {images.shape}. "
+            "Load them with nst_helpers.load_image."
+        )
+    return images
+
+
 def resize_image(image, size: tuple[int, int]) -> tf.Tensor:
     """Resize a (1, H, W, 3) image to ``size`` = (height, width), antialiased, kept in [0, 1]."""
     image = tf.convert_to_tensor(image, dtype=tf.float32)

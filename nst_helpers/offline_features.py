@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from nst_helpers.images import image_batch
+
 #: The seed of every weight, drawn in a fixed order (see ``draw_weights``).
 DEFAULT_SEED = 0
 LEVELS = 5
@@ -290,12 +292,7 @@ class OfflineFeatureExtractor:
         self._own = sorted({own for sources in self.sources.values() for own in sources})
 
     def __call__(self, images) -> dict[str, tf.Tensor]:
-        images = tf.convert_to_tensor(images, dtype=tf.float32)
-        if images.shape.rank != 4 or images.shape[-1] != 3:
-            raise ValueError(
-                f"expected RGB images of shape (1, H, W, 3), got {images.shape}. "
-                "Load them with nst_helpers.load_image."
-            )
+        images = image_batch(images)
         own = self.network.own_features(images, self._own)
         return {
             name: own[sources[0]] if len(sources) == 1 else tf.concat([own[s] for s in sources], -1)

@@ -39,6 +39,7 @@ import tensorflow as tf
 
 from nst_helpers import resources
 from nst_helpers.devices import enable_gpu_memory_growth
+from nst_helpers.images import image_batch
 from nst_helpers.offline_features import OfflineFeatureNetwork
 
 WEIGHTS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -285,12 +286,7 @@ class FeatureExtractor:
         self.recommended_settings = {}
 
     def __call__(self, images) -> dict[str, tf.Tensor]:
-        images = tf.convert_to_tensor(images, dtype=tf.float32)
-        if images.shape.rank != 4 or images.shape[-1] != 3:
-            raise ValueError(
-                f"expected RGB images of shape (1, H, W, 3), got {images.shape}. "
-                "Load them with nst_helpers.load_image."
-            )
+        images = image_batch(images)
         outputs = self.model(preprocess(images), training=False)
         if len(self.layer_names) == 1:
             outputs = [outputs]

@@ -118,9 +118,9 @@ def cpu_line(cpuinfo_text: str | None, cores: int | None) -> str:
 def devices_line() -> str:
     """The GPUs TensorFlow sees (importing it quietly), or that it runs on the CPU only."""
     try:
-        from nst_helpers.cli import import_tensorflow_quietly
+        from nst_helpers.course.kernel import start_tensorflow_quietly
 
-        import_tensorflow_quietly()
+        start_tensorflow_quietly()
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")

@@ -9,8 +9,9 @@ TensorFlow and starts its devices with descriptor 2 pointed at ``/dev/null``, so
 imports that follow (``import tensorflow as tf``, ``import keras``) print nothing; Python
 exceptions still surface. ``NST_TF_LOGS=1`` shows the lines (to debug a GPU set-up).
 
-Not for the ``nst`` command (``nst_helpers.cli`` does the same for its subcommands) and
-not for choosing devices (``nst_helpers.devices``).
+The ``nst`` command calls it too before a subcommand that loads TensorFlow, so that the
+start-up lines do not bury the command's one-line messages. Not for choosing devices
+(``nst_helpers.devices``).
 """
 
 from __future__ import annotations

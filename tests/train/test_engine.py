@@ -4,14 +4,11 @@ Expected values come from the engine's own recorded history and NumPy float64
 references, never from TensorFlow's random streams.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_helpers import samples, train
-from nst_helpers.images import load_image
+from nst_helpers import train
 from nst_helpers.train.callbacks import LossHistory, RecordFrames, SaveSnapshots, plot_history
 
 # TensorFlow's rgb_to_yuv matrix, written out independently (float64).
@@ -22,21 +19,6 @@ RGB_TO_YUV = np.array(
         [0.61497538, -0.51496512, -0.10001026],
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def vgg():
-    from nst_helpers.vgg import load_vgg19
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_vgg19("random", seed=0)
-
-
-@pytest.fixture(scope="module")
-def pair():
-    content_path, style_path = samples.sample_pair("coffee", "stained_glass")
-    return load_image(content_path, max_size=64), load_image(style_path, max_size=64)
 
 
 def run(pair, vgg, **options):

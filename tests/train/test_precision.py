@@ -9,14 +9,12 @@ settings as they were, so a learner's own train_step stays float32.
 """
 
 import os
-import warnings
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_helpers import samples, train
-from nst_helpers.images import load_image
+from nst_helpers import train
 from nst_helpers.train.precision import (
     choose_precision,
     cpu_flags,
@@ -89,21 +87,6 @@ def test_auto_on_this_machine_agrees_with_its_flags():
     text = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
     has_bf16 = " amx_bf16" in text or " avx512_bf16" in text
     assert choose_precision(gpus=[]) == ("bfloat16" if has_bf16 else "float32")
-
-
-@pytest.fixture(scope="module")
-def vgg():
-    from nst_helpers.vgg import load_vgg19
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_vgg19("random", seed=0)
-
-
-@pytest.fixture(scope="module")
-def pair():
-    content_path, style_path = samples.sample_pair("coffee", "stained_glass")
-    return load_image(content_path, max_size=64), load_image(style_path, max_size=64)
 
 
 def test_with_precision_computes_in_bfloat16_and_returns_float32(vgg):
