@@ -216,7 +216,7 @@ def test_offline_without_weights_says_the_three_ways(isolated):
     assert "pretrained-model" in message
     assert vgg.WEIGHTS_ENV in message
     assert "weights='random'" in message
-    with pytest.raises(WeightsNotFoundError, match="three ways"):
+    with pytest.raises(WeightsNotFoundError, match="one of 3 ways"):
         resolve_weights("imagenet", download=False)
 
 
