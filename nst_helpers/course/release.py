@@ -71,15 +71,21 @@ def make_student_notebook(
 
 
 def _add_colab_set_up(student: nbformat.NotebookNode, notebook_name: str) -> None:
-    """The "Open in Colab" badge on the first Markdown cell, and the Colab set-up cell
-    (``course.colab``: it does nothing outside Colab) before the first code cell."""
+    """The "Open in Colab" badge on the first Markdown cell (a new first cell when there is
+    none), and the Colab set-up cell (``course.colab``: it does nothing outside Colab)
+    before the first code cell (last when there is none)."""
     badge = colab.colab_badge(notebook_name)
-    first_markdown = next(cell for cell in student.cells if cell.cell_type == "markdown")
-    first_markdown.source = badge + "\n\n" + first_markdown.source
-    first_code = next(i for i, cell in enumerate(student.cells) if cell.cell_type == "code")
+    first_markdown = next((cell for cell in student.cells if cell.cell_type == "markdown"), None)
+    if first_markdown is None:
+        first_markdown = nbformat.v4.new_markdown_cell(badge)
+        first_markdown.id = "colab-badge"
+        student.cells.insert(0, first_markdown)
+    else:
+        first_markdown.source = badge + "\n\n" + first_markdown.source
+    codes = [index for index, cell in enumerate(student.cells) if cell.cell_type == "code"]
     cell = nbformat.v4.new_code_cell(colab.setup_cell_source())
     cell.id = "colab-set-up"
-    student.cells.insert(first_code, cell)
+    student.cells.insert(codes[0] if codes else len(student.cells), cell)
 
 
 CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"

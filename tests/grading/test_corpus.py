@@ -244,13 +244,13 @@ def test_feedback_hides_the_hidden_inputs_sizes_and_is_valid_markdown(graded):
                 identifier,
                 line,
             )
-    # The mistake is still named, without its sizes.
+    # The mistake is still named, its shape in symbols rather than the hidden sizes.
     wrong_order = [
         report["functions"]["gram_matrix"]["reason"]
         for report in graded["reports"].values()
         if "transpose(A)·A" in report["functions"]["gram_matrix"]["reason"]
     ]
-    assert wrong_order and "(…)" in wrong_order[0]
+    assert wrong_order and "shape (n_H*n_W, n_H*n_W)" in wrong_order[0]
 
 
 def test_a_missing_function_names_no_notebook(graded):
