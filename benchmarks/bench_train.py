@@ -24,9 +24,14 @@ A/B in alternating processes; time to a shared loss threshold on one shared obje
 the coarse-to-fine schedule against a single scale on that objective; bfloat16's
 quality cost against float32; peak memory (max RSS of a fresh process).
 
-    python benchmarks/bench_train.py                              # ~10-15 min on 2 quiet cores
+    python benchmarks/bench_train.py                              # see below for the time
     python benchmarks/bench_train.py --markdown docs/performance.md   # also write the page
     python benchmarks/bench_train.py --quick                      # smoke test, tiny sizes
+
+On 2 quiet AVX2 cores the sections before bfloat16's quality take about 20 minutes; that
+section emulates bfloat16 on a CPU without it and took over 14 minutes more at 256 px
+(``--only steps,frozen,shared,memory`` leaves it out; ``--sizes 128 --quality-steps 30`` is
+quicker).
 
 The arithmetic does not depend on the weights, so the seeded stand-in VGG19 is used
 unless ``NST_VGG19_WEIGHTS`` names a weights file; loss trajectories (time to the

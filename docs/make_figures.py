@@ -124,7 +124,7 @@ def offline_panel(content_name, styles, size, steps, scales, repeats):
     _panel_figure(
         panels,
         f"Without ImageNet weights: the random VGG19 stand-in against the offline features "
-        f"(not VGG19)\n{size} px, {steps} steps, {scales} scales, each with its recommended "
+        f"(not VGG19)\n{size} px, {steps} steps, {scales} scale{'s' if scales != 1 else ''}, each with its recommended "
         f"settings; offline takes {ratio:.2f}x the stand-in's time per step",
         DOCS / "offline_features.jpg",
         columns=4,
@@ -193,9 +193,9 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", default="offline", help="for the option figures")
     parser.add_argument("--size", type=int, default=192)
     parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--panel-size", type=int, default=256)
-    parser.add_argument("--panel-steps", type=int, default=300)
-    parser.add_argument("--panel-scales", type=int, default=3)
+    parser.add_argument("--panel-size", type=int, default=192)
+    parser.add_argument("--panel-steps", type=int, default=200)
+    parser.add_argument("--panel-scales", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per network and style")
     parser.add_argument("--only", nargs="+", choices=FIGURES, default=list(FIGURES))
     args = parser.parse_args(argv)
