@@ -95,19 +95,20 @@ def cpu_line(cpuinfo_text: str | None, cores: int | None) -> str:
         cpuinfo_text: the text of ``/proc/cpuinfo`` (None where there is none).
         cores: the number of cores this process may use.
     """
-    model, flags = platform.processor() or platform.machine(), set()
+    from nst_helpers.train.precision import BFLOAT16_CPU_FLAGS, flags_in
+
+    model = platform.processor() or platform.machine()
     for line in (cpuinfo_text or "").splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name" and value.strip():
             model = value.strip()
-        elif key.strip() == "flags":
-            flags = set(value.split())
             break
     if cpuinfo_text is None:
         hardware = "flags unknown (no /proc/cpuinfo)"
     else:
+        flags = flags_in(cpuinfo_text)
         present = [flag for flag in CPU_FLAGS if flag in flags]
-        bf16 = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+        bf16 = [flag for flag in BFLOAT16_CPU_FLAGS if flag in flags]
         hardware = (
             f"bfloat16 hardware: {'yes' if bf16 else 'no'} "
             f"(flags: {', '.join(present) or 'none of ' + ', '.join(CPU_FLAGS)})"

@@ -33,7 +33,12 @@ def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> frozenset[str]:
         text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return frozenset()
-    for line in text.splitlines():
+    return flags_in(text)
+
+
+def flags_in(cpuinfo_text: str) -> frozenset[str]:
+    """The feature flags of the first CPU listed in the text of a ``/proc/cpuinfo``."""
+    for line in cpuinfo_text.splitlines():
         key, _, value = line.partition(":")
         if key.strip() in ("flags", "Features"):  # x86, ARM
             return frozenset(value.split())
