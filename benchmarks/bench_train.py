@@ -423,6 +423,10 @@ def _shared_objective_runs(size: int, reference_steps: int, budget: int) -> dict
         "engine, 3 scales": {"scales": 3},
         "engine, 2 scales": {"scales": 2},
         "engine, 1 scale (default)": {"scales": 1},
+        "engine, 1 scale, learning rate 0.02 (the earlier default)": {
+            "scales": 1,
+            "learning_rate": 0.02,
+        },
         "engine, L-BFGS, 1 scale": {"scales": 1, "optimizer": "lbfgs"},
         "engine, L-BFGS, 3 scales": {"scales": 3, "optimizer": "lbfgs"},
     }

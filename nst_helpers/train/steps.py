@@ -7,7 +7,9 @@ values as ``costs.gram_matrix(unroll_activation(a))``, without materialising a
 transposed copy of the activation, and with a symmetric gradient); ``AdamRun`` holds one
 scale's image variable and runs a compiled (``tf.function``) Adam step that clips to
 [0, 1] and tracks the best and the last finite-loss images; ``LbfgsRun`` does the same
-with ``nst_helpers.train.lbfgs``. The feature extractor may compute in bfloat16 or
+with ``nst_helpers.train.lbfgs``. Both compile without AutoGraph (``autograph=False``):
+the engine's code has no Python control flow on tensors, and converting it took about a
+second of every fresh process's first step. The feature extractor may compute in bfloat16 or
 float16 (``nst_helpers.train.precision``); its activations arrive here as float32, and
 the Gram matrices, costs, optimizer state and image are float32. With float16 the
 gradient is computed on a scaled loss (loss scaling) so that small gradients do not
@@ -123,7 +125,7 @@ def _make_adam_step(loss_function, learning_rate: float, jit_compile: bool, loss
     if loss_scaling:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=loss_scale)
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     def step(image, best, best_loss, last_good, targets):
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -146,7 +148,7 @@ def _make_adam_step(loss_function, learning_rate: float, jit_compile: bool, loss
 def _make_value_and_gradient(loss_function, jit_compile: bool):
     """A compiled ``(losses, gradient of losses["total"] · scale / scale)`` of an image."""
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     def value_and_gradient(image, targets, scale):
         with tf.GradientTape() as tape:
             tape.watch(image)

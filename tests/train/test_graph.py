@@ -2,7 +2,9 @@
 
 GPUs run float64 slowly or not at all in places; a stray Python float promoted to float64
 inside the step would cost that silently. This inspects the traced graph of the engine's
-Adam step and of the L-BFGS value-and-gradient function.
+Adam step and of the L-BFGS value-and-gradient function. Both are traced without
+AutoGraph (it cost about a second of a fresh process's first step): a loss with Python
+control flow on a tensor fails to trace, which shows that nothing converts it.
 """
 
 import numpy as np
@@ -13,6 +15,7 @@ from nst_helpers.costs import STYLE_LAYERS
 from nst_helpers.train.options import StylizeOptions
 from nst_helpers.train.steps import (
     AdamRun,
+    _make_adam_step,
     _make_value_and_gradient,
     compute_targets,
     make_loss_function,
@@ -59,6 +62,25 @@ def test_lbfgs_value_and_gradient_graph_has_no_float64(setting):
         tf.Variable(content), targets, tf.constant(1.0)
     )
     assert float64_ops(concrete.graph) == []
+
+
+def _loss_with_python_control_flow(image, targets):
+    total = tf.reduce_sum(image)
+    if total > 0:  # a Python if on a tensor: only AutoGraph can trace it
+        total = total * 2.0
+    return {"total": total}
+
+
+def test_the_engine_steps_are_traced_without_autograph(setting):
+    content, targets, _ = setting
+    _, adam_step = _make_adam_step(_loss_with_python_control_flow, 0.04, False)
+    image = tf.Variable(content)
+    best, last_good = tf.Variable(content), tf.Variable(content)
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
+        adam_step(image, best, tf.Variable(np.float32(np.inf)), last_good, targets)
+    value_and_gradient = _make_value_and_gradient(_loss_with_python_control_flow, False)
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
+        value_and_gradient(content, targets, tf.constant(1.0))
 
 
 def test_the_inspection_does_see_float64():
