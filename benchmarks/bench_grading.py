@@ -170,6 +170,33 @@ def grade_copies(count: int, jobs: int, per_submission: bool) -> tuple[float, in
     return wall, len(grades), full, summary
 
 
+def where_the_time_goes(summary: dict, wall: float, jobs: int, floor: float) -> None:
+    """Print a submission's time per job, the learner code's share, and the ceiling that
+    one fresh child per function sets: ``floor`` (a tiny function in a warm sandbox) is
+    the fixed cost of a child (fork, namespaces, TensorFlow's start in the child, exit)."""
+    grades = summary["graded"]
+    per_job = wall * jobs / max(len(grades), 1)
+    runs: dict[str, list[float]] = {}
+    for grade in grades:
+        for function in grade.functions:
+            runs.setdefault(function.name, []).append(function.seconds)
+    medians = {name: statistics.median(values) for name, values in runs.items()}
+    learner = sum(medians.values())
+    print(
+        f"Per submission and job: {per_job:.2f} s. The checks' own runs inside the children "
+        f"(median): "
+        + ", ".join(f"{name} {value:.3f} s" for name, value in medians.items())
+        + f"; {learner:.2f} s in all."
+    )
+    ceiling = len(medians) * floor + max(medians.values(), default=0.0)
+    print(
+        f"Fixed cost of a child (the tiny function above): {floor:.2f} s, {len(medians)} per "
+        f"submission. {len(medians)} children plus the slowest check alone take {ceiling:.2f} s "
+        f"per submission and job: with nothing else, at most {60 * jobs / ceiling:.0f} "
+        f"submissions per minute with --jobs {jobs} on this machine."
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
@@ -208,6 +235,7 @@ def main() -> int:
         f"{args.jobs} in {wall:.1f} s: {rate:.1f} submissions per minute "
         f"({summary['sandboxes_started']} sandboxes started)."
     )
+    where_the_time_goes(summary, wall, args.jobs, statistics.median(functions))
     base_wall, base_graded, base_full, _ = grade_copies(
         args.baseline_count, args.jobs, per_submission=True
     )
