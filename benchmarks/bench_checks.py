@@ -40,6 +40,7 @@ def main() -> None:
 
     from nst_helpers import checks, costs, reference_step
     from nst_helpers.checks.tiny_network import TinyFeatureExtractor, tiny_style_layers
+    from nst_helpers.commands.doctor import this_cpu_line
 
     references = {
         "compute_content_cost": costs.compute_content_cost,
@@ -91,7 +92,7 @@ def main() -> None:
             assert verdicts == [None] * len(verdicts), (name, verdicts)
 
     print(
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
+        f"Machine: {this_cpu_line()}; "
         f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
     )
     print(f"CPU seconds, median of {options.repeats} rounds, hidden draw of seed {options.seed}:")

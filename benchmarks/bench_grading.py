@@ -40,17 +40,11 @@ sys.path.insert(0, str(ROOT))
 def machine() -> str:
     import tensorflow as tf
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from nst_helpers.commands.doctor import this_cpu_line
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
+        f"{this_cpu_line()}; {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, TensorFlow {tf.__version__}, load {load:.1f}"
     )
 

@@ -89,19 +89,19 @@ def step_gflop(size: int, deepest: str) -> float:
 
 
 def machine() -> dict:
-    model, flags = platform.processor() or "unknown CPU", set()
+    model = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("model name") and model in ("", "unknown CPU", "x86_64"):
                     model = line.split(":", 1)[1].strip()
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
     import tensorflow as tf
 
-    from nst_helpers.train.precision import explain_precision
+    from nst_helpers.train.precision import cpu_flags, explain_precision
+
+    flags = cpu_flags()
 
     precision, reason = explain_precision()
     return {

@@ -43,15 +43,9 @@ KERNEL_NAME = "nst-time-notebooks-python"
 
 
 def machine_description() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical cores, Python {platform.python_version()}"
+    from nst_helpers.commands.doctor import this_cpu_line
+
+    return f"{this_cpu_line()}; Python {platform.python_version()}"
 
 
 def load_average() -> str:

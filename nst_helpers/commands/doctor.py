@@ -239,13 +239,18 @@ def _cores() -> int | None:
         return os.cpu_count()
 
 
+def this_cpu_line() -> str:
+    """``cpu_line`` of this machine: what ``nst doctor`` and the benchmarks print."""
+    return cpu_line(_read_cpuinfo(), _cores())
+
+
 def report_lines() -> list[str]:
     """Every line of the report, each found on its own (a failure is written in its line)."""
     probes = [
         ("nst-course", course_line),
         ("Python", python_line),
         ("Libraries", libraries_line),
-        ("CPU", lambda: cpu_line(_read_cpuinfo(), _cores())),
+        ("CPU", this_cpu_line),
         ("Devices", devices_line),
         ("Precision auto", precision_line),
         ("VGG19 weights", weights_line),
