@@ -28,7 +28,8 @@ quality cost against float32; peak memory (max RSS of a fresh process).
     python benchmarks/bench_train.py --markdown docs/performance.md   # also write the page
     python benchmarks/bench_train.py --quick                      # smoke test, tiny sizes
 
-On 2 quiet AVX2 cores the sections before bfloat16's quality take about 20 minutes; that
+On 2 quiet AVX2 cores the sections before bfloat16's quality take 20-25 minutes (the
+shared-threshold section alone took 15.5 minutes in the latest run); that
 section emulates bfloat16 on a CPU without it and took over 14 minutes more at 256 px
 (``--only steps,frozen,shared,memory`` leaves it out; ``--sizes 128 --quality-steps 30`` is
 quicker).

@@ -10,21 +10,21 @@ scales, their steps, the style-layer weights, the precision) is the run's ``Plan
 
 Why these defaults: a recognisable image in a few minutes on a laptop CPU with the
 ImageNet weights. Adam with learning rate 0.04 on [0, 1] pixels (anishathalye's and
-jcjohnson's Adam step of 10 on 0-255 pixels; TensorFlow's tutorial and crowsonkb use 0.02):
-on the benchmark's shared objective it reached the tutorial's 100-step loss in 25 steps
-against 35 at 0.02 (0.03: 26, 0.05: 34, 0.06: 40, 0.1: not within 80), and after 150
-steps at 192 px its loss was half of 0.02's, on the stand-in weights; α 10, β 40 (the classic assignment: Adam is invariant
-to the loss's scale, so only their ratio matters); content initialisation; style layers
-weighted towards the shallow ones (∝ 1/n_C², Gatys' own code); one scale and 150 steps
-at 384 px: the benchmark (docs/performance.md) found the coarse-to-fine scales slower to
-a shared loss than a single scale (48 against 28 full-size steps of work at 128 px, on
-the stand-in weights), so they are an option (``scales``), not the default, until a
-run with the ImageNet weights says otherwise; 150 single-scale steps cost about what the
-former 300 steps over three scales did (131 full-size steps). Precision "auto"
-(bfloat16 convolutions where the hardware has bfloat16 arithmetic). No total-variation
-term by default: its useful weight depends on the scale of the costs, which depends on
-the weights and could not be calibrated offline; too strong a TV term gives the grey,
-washed-out results users report.
+jcjohnson's Adam step of 10 on 0-255 pixels; TensorFlow's tutorial and crowsonkb use
+0.02): on the benchmark's shared objective it reached the tutorial's 100-step loss in 25
+steps against 35 at 0.02 (0.03: 26, 0.05: 34, 0.06: 40, 0.1: not within 80), and after 150
+steps at 192 px its loss was half of 0.02's, on the stand-in weights; α 10, β 40 (the
+classic assignment: Adam is invariant to the loss's scale, so only their ratio matters);
+content initialisation; style layers weighted towards the shallow ones (∝ 1/n_C², Gatys'
+own code); one scale and 150 steps at 384 px: the benchmark (docs/performance.md) found
+the coarse-to-fine scales slower to a shared loss than a single scale (48 against 28
+full-size steps of work at 128 px, on the stand-in weights), so they are an option
+(``scales``), not the default, until a run with the ImageNet weights says otherwise; 150
+single-scale steps cost about what the former 300 steps over three scales did (131
+full-size steps). Precision "auto" (bfloat16 convolutions where the hardware has bfloat16
+arithmetic). No total-variation term by default: its useful weight depends on the scale of
+the costs, which depends on the weights and could not be calibrated offline; too strong a
+TV term gives the grey, washed-out results users report.
 """
 
 from __future__ import annotations
